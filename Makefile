@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# txpace: build, test, install.  `make` builds build/txpace; `make check` runs every test;
+# `make demo` runs the side-by-side pacing demo.  Quiet by default, V=1 for full commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+CC	?= cc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+# Every external library is found here, in one place.
+PKGS	:= libavformat libavcodec libavutil libswresample libmnl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS	?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS	:= $(PKG_LIBS) -lpthread -lm
+
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+
+all: $(BUILD)/txpace
+
+$(BUILD)/obj/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libtxpace.a: $(LIB_OBJS)
+	$(call msg,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/txpace: $(MAIN_OBJ) $(BUILD)/libtxpace.a
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/plain_sender: bench/plain_sender.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -o $@ $< -lm
+
+# Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
+
+$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)$(CLANG) $(BASE_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+# The SPSC ring and the packet history under ThreadSanitizer stress.
+$(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c user/ring.c user/history.c user/log.c tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(call msg,CC-TSAN,$@)$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< user/ring.c user/history.c user/log.c -lpthread -lm
+
+# libFuzzer targets for every parser of network input.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all build-tests
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/txpace
+	$(Q)$(BUILD)/txpace demo
+
+bench: all
+	$(Q)bench/pacing.sh
+
+install: $(BUILD)/txpace
+	install -D -m 0755 $(BUILD)/txpace $(DESTDIR)$(PREFIX)/bin/txpace
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo 'targets: all (default) check demo bench install clean help   options: V=1 CC= CLANG= PREFIX= DESTDIR='
+
+.PHONY: all deps build-tests check demo bench install clean help
+
+-include $(wildcard $(BUILD)/obj/*.d)

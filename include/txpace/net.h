@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Addresses and UDP sockets: parse HOST:PORT, connect a sender, bind/join a receiver. */
+#ifndef TXPACE_NET_H
+#define TXPACE_NET_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct net_tx_opts {
+	const char *iface;	/* multicast egress interface, or NULL */
+	int ttl;		/* multicast TTL / hop limit; -1 = kernel default */
+	int dscp;		/* 0..63 */
+	int prio;		/* SO_PRIORITY, -1 = leave */
+};
+
+/**
+ * Parse "HOST:PORT", "[V6]:PORT", "HOST" (with @default_port; 0 = port required).
+ * @return 0 or -EINVAL (bad syntax or port) / -ENOENT (unknown host)
+ */
+int net_parse(const char *s, uint16_t default_port, struct net_addr *out);
+/** Format an address as "host:port" / "[v6]:port" into @buf (at least 64 bytes). */
+const char *net_fmt(const struct net_addr *a, char *buf, size_t cap);
+int net_is_multicast(const struct net_addr *a);
+/** @return a connected UDP socket for @dst (CLOEXEC), or a negative errno */
+int net_udp_connect(const struct net_addr *dst, const struct net_tx_opts *o);
+/**
+ * Receiver: bind UDP @local (wildcard or unicast address; a multicast address binds to the group),
+ * joining @group (or @local when it is a multicast address) on @iface if given.
+ * @return the socket or a negative errno
+ */
+int net_udp_listen(const struct net_addr *local, const struct net_addr *group, const char *iface);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The pacer: takes built packets from the ring and makes each leave at its launch time. */
+#ifndef TXPACE_PACER_H
+#define TXPACE_PACER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "txpace/hist.h"
+
+struct ring;
+struct history;
+struct clocks;
+
+struct pacer_cfg {
+	const char *backend;	/* "rt" or "sleep" (the relative-sleep baseline) */
+	int64_t spin_ns;	/* rt: sleep to deadline - spin, then spin; 0 = no spin */
+	int prio;		/* rt: SCHED_FIFO priority, 0 = normal scheduling */
+	int cpu;		/* rt: pin to this CPU, -1 = no pinning */
+	unsigned max_burst;	/* at most this many packets back to back when catching up */
+	int64_t late_ns;	/* a packet leaving later than launch + this is late */
+	int64_t ptime_ns;	/* packet interval of the schedule */
+	int timestamps;		/* ask the kernel for SCHED/SND departure stamps */
+};
+
+/* Counters are atomics so the status line can read them while the pacer runs. */
+struct pacer_stats {
+	_Atomic uint64_t sent, late, send_errors, refused, icmp_errors, underruns, burst_limited;
+	_Atomic uint64_t early;		/* stamps before the launch time (clock conversion) */
+	_Atomic int last_error;		/* errno of the last send/ICMP error */
+	_Atomic int fifo, mlocked, pinned; /* what the rt backend obtained */
+	struct hist dep_user;	/* |sendmsg entry - launch| */
+	struct hist dep_sched;	/* |SCHED stamp - launch| (before the qdisc) */
+	struct hist dep_snd;	/* |SND stamp - launch| (driver hand-off) */
+};
+
+struct pacer;
+
+/**
+ * @fd a connected UDP socket; packets come from @ring, copies go to @hist (may be NULL)
+ * @return the pacer or NULL (errno EINVAL for an unknown backend)
+ */
+struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
+			struct history *hist, struct clocks *clk);
+void pacer_free(struct pacer *p);
+/** Start the pacer thread and wait until its setup is done. @return 0 or -errno */
+int pacer_start(struct pacer *p);
+/** Ask the pacer to stop after the packets already in the ring. */
+void pacer_finish(struct pacer *p);
+/** Ask the pacer to stop now, leaving the rest of the ring unsent. */
+void pacer_abort(struct pacer *p);
+/** @return 1 once the pacer thread has ended */
+int pacer_done(struct pacer *p);
+/** Wait for the thread. @return 0, or the negative errno that stopped it */
+int pacer_join(struct pacer *p);
+struct pacer_stats *pacer_stats(struct pacer *p);
+/** @return the departure-error histogram that best describes departure (SND > SCHED > user) */
+const struct hist *pacer_departure(struct pacer *p, const char **which);
+
+/* Backends: one file each. */
+struct pacer_backend {
+	const char *name;
+	const char *desc;
+	int (*setup)(struct pacer *p);		/* in the pacer thread, before the first packet */
+	void (*wait)(struct pacer *p, int64_t deadline_ns);
+};
+
+extern const struct pacer_backend pacer_rt, pacer_sleep;
+/** @return the backend called @name, or NULL */
+const struct pacer_backend *pacer_backend_find(const char *name);
+const struct pacer_cfg *pacer_cfg(const struct pacer *p);
+/** @return CLOCK_MONOTONIC time the previous packet was handed to the kernel (0 before any) */
+int64_t pacer_last_send(const struct pacer *p);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* SDP (RFC 8866) descriptions of the streams txpace sends. */
+#ifndef TXPACE_SDP_H
+#define TXPACE_SDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "txpace/net.h"
+
+struct sdp_stream {
+	const char *name;		/* s= line */
+	struct net_addr origin;		/* the sender's own address */
+	struct net_addr dest;		/* where the stream goes (c= and m= port) */
+	int ttl;			/* for multicast c= lines */
+	uint8_t pt;
+	const char *encoding;		/* "L16", "L24" */
+	uint32_t rate, channels;
+	int64_t ptime_ns;
+	uint64_t session_id;
+};
+
+/** Write the description into @buf. @return its length, or -ENOSPC */
+int sdp_format(const struct sdp_stream *s, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Install every build, test and runtime dependency of txpace from Debian's archive.
+# Idempotent: when everything is present it only checks (no network, well under a second).
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
+	libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+	libclang-rt-14-dev
+	# runtime + tests
+	iproute2 procps jq rt-tests ffmpeg
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	case "$p" in \#*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root: sudo $0" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# apt-cache and install need a package list; refresh it once if it is missing or stale.
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/txpace-apt.log 2>&1; then
+	apt-get update -q >>/tmp/txpace-apt.log 2>&1
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/txpace-apt.log 2>&1 || {
+		echo "install-deps: apt-get failed, see /tmp/txpace-apt.log" >&2
+		tail -n 20 /tmp/txpace-apt.log >&2
+		exit 1
+	}
+fi
+echo "install-deps: done" >&2

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* CLI module: option tables, --help text, range-checked values, the stop signal. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include "txpace/cli.h"
+#include "txpace/clock.h"
+
+volatile sig_atomic_t cli_stop;
+
+static void on_stop(int sig)
+{
+	cli_stop = sig;
+}
+
+void cli_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_block_signals(int block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+void cli_init(struct cli *c, const char *cmd, const char *synopsis, const struct cli_opt *opts)
+{
+	size_t n = 0, s = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->cmd = cmd;
+	c->synopsis = synopsis;
+	c->opts = opts;
+	c->shorts[s++] = ':';
+	for (; opts[n].name && n < 63; n++) {
+		c->lopts[n] = (struct option){ opts[n].name, opts[n].has_arg, NULL, opts[n].key };
+		if (opts[n].key < 128 && s < sizeof(c->shorts) - 3) {
+			c->shorts[s++] = (char)opts[n].key;
+			if (opts[n].has_arg) {
+				c->shorts[s++] = ':';
+			}
+		}
+	}
+	optind = 1;
+}
+
+void cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "txpace %s: ", c->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'txpace %s --help')\n", c->cmd);
+}
+
+int cli_next(struct cli *c, int argc, char **argv)
+{
+	int k = getopt_long(argc, argv, c->shorts, c->lopts, NULL);
+
+	if (k == '?') {
+		cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+	} else if (k == ':') {
+		cli_usage_error(c, "option '%s' needs a value", argv[optind - 1]);
+		k = '?';
+	}
+	return k;
+}
+
+void cli_help(const struct cli *c, FILE *f)
+{
+	fprintf(f, "usage: txpace %s %s\n\noptions:\n", c->cmd, c->synopsis);
+	for (const struct cli_opt *o = c->opts; o->name; o++) {
+		char left[64];
+
+		if (o->key < 128) {
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		} else {
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		}
+		fprintf(f, "  %-28s %s\n", left, o->help);
+	}
+}
+
+int cli_long(const struct cli *c, const char *opt, const char *s, long min, long max, long *out)
+{
+	char *e;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &e, 0);
+	if (!*s || *e || errno || v < min || v > max) {
+		cli_usage_error(c, "--%s: '%s' is not a number in %ld..%ld", opt, s, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_duration(const struct cli *c, const char *opt, const char *s, int64_t bare_unit_ns,
+		 int64_t min, int64_t max, int64_t *out)
+{
+	char *e;
+	double v, unit;
+
+	errno = 0;
+	v = strtod(s, &e);
+	if (!*s || errno || !(v >= 0)) {
+		goto bad;
+	}
+	if (!*e) {
+		unit = (double)bare_unit_ns;
+	} else if (!strcmp(e, "ns")) {
+		unit = 1;
+	} else if (!strcmp(e, "us") || !strcmp(e, "\xc2\xb5s")) {
+		unit = NSEC_PER_USEC;
+	} else if (!strcmp(e, "ms")) {
+		unit = NSEC_PER_MSEC;
+	} else if (!strcmp(e, "s")) {
+		unit = NSEC_PER_SEC;
+	} else {
+		goto bad;
+	}
+	v *= unit;
+	if (v < (double)min || v > (double)max) {
+		goto bad;
+	}
+	*out = (int64_t)(v + 0.5);
+	return 0;
+bad:
+	cli_usage_error(c, "--%s: '%s' is not a duration in %gus..%gus (e.g. 1ms, 125us)", opt, s,
+			(double)min / 1000, (double)max / 1000);
+	return -EINVAL;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* txpace: the subcommand table; main() only dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "txpace/cli.h"
+#include "txpace/cmd.h"
+
+#ifndef TXPACE_VERSION
+#define TXPACE_VERSION "0.1"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} cmds[] = {
+	{ "send", cmd_send, "send an audio stream with precisely paced packets" },
+	{ "measure", cmd_measure, "receive an RTP stream and measure how precisely it was paced" },
+	{ "demo", cmd_demo, "txpace against a plain sleep-loop sender, side by side, in private namespaces" },
+	{ "probe", cmd_probe, "what this machine can do for pacing, and the backend send would use" },
+	{ "cleanup", cmd_cleanup, "restore what a crashed txpace left on an interface" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: txpace COMMAND [options]   (txpace COMMAND --help for its options)\n\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("txpace %s\n", TXPACE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "txpace: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Pacer module: the send loop shared by every backend, burst-limited catch-up, departure stamps. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "txpace/clock.h"
+#include "txpace/history.h"
+#include "txpace/log.h"
+#include "txpace/pacer.h"
+#include "txpace/ring.h"
+#include "txpace/txstamp.h"
+
+#define KEY_WINDOW 4096		/* launch times kept for matching stamps by OPT_ID key */
+#define MAX_BURST_LIMIT 256
+
+struct pacer {
+	struct pacer_cfg cfg;
+	const struct pacer_backend *be;
+	int fd;
+	struct ring *ring;
+	struct history *hist;
+	struct clocks *clk;
+	pthread_t thread;
+	int started;
+	_Atomic int finish, abort, done;
+	int result;
+	pthread_mutex_t lock;		/* start-up handshake only */
+	pthread_cond_t cond;
+	int ready;
+	uint32_t key;			/* datagrams sent: the kernel's OPT_ID counter */
+	int64_t key_launch[KEY_WINDOW];
+	int64_t last_sends[MAX_BURST_LIMIT];
+	uint64_t nsent;
+	int64_t last_send;
+	struct pacer_stats st;
+};
+
+static const struct pacer_backend *const backends[] = { &pacer_rt, &pacer_sleep };
+
+const struct pacer_backend *pacer_backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (!strcmp(backends[i]->name, name)) {
+			return backends[i];
+		}
+	}
+	return NULL;
+}
+
+struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
+			struct history *hist, struct clocks *clk)
+{
+	const struct pacer_backend *be = pacer_backend_find(cfg->backend);
+	struct pacer *p;
+
+	if (!be || cfg->max_burst < 1 || cfg->max_burst > MAX_BURST_LIMIT || cfg->ptime_ns <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		return NULL;
+	}
+	p->cfg = *cfg;
+	p->be = be;
+	p->fd = fd;
+	p->ring = ring;
+	p->hist = hist;
+	p->clk = clk;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	return p;
+}
+
+void pacer_free(struct pacer *p)
+{
+	if (!p) {
+		return;
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
+
+const struct pacer_cfg *pacer_cfg(const struct pacer *p)
+{
+	return &p->cfg;
+}
+
+int64_t pacer_last_send(const struct pacer *p)
+{
+	return p->last_send;
+}
+
+struct pacer_stats *pacer_stats(struct pacer *p)
+{
+	return &p->st;
+}
+
+const struct hist *pacer_departure(struct pacer *p, const char **which)
+{
+	if (hist_count(&p->st.dep_snd)) {
+		*which = "snd";
+		return &p->st.dep_snd;
+	}
+	if (hist_count(&p->st.dep_sched)) {
+		*which = "sched";
+		return &p->st.dep_sched;
+	}
+	*which = "user";
+	return &p->st.dep_user;
+}
+
+static void add_err(struct pacer_stats *st, struct hist *h, int64_t err)
+{
+	if (err < 0) {
+		atomic_fetch_add_explicit(&st->early, 1, memory_order_relaxed);
+		err = -err;
+	}
+	hist_add(h, (uint64_t)err);
+}
+
+static void on_event(void *ctx, const struct txstamp_event *ev)
+{
+	struct pacer *p = ctx;
+
+	if (ev->is_error) {
+		atomic_fetch_add(&p->st.icmp_errors, 1);
+		atomic_store(&p->st.last_error, ev->err);
+		return;
+	}
+	/* a stamp for a key older than the window cannot be matched any more */
+	if (p->key - ev->key > KEY_WINDOW || ev->key >= p->key) {
+		return;
+	}
+	int64_t launch = p->key_launch[ev->key % KEY_WINDOW];
+	int64_t t = clocks_to_mono(p->clk, CLOCK_REALTIME, ev->realtime_ns);
+
+	add_err(&p->st, ev->kind == TXSTAMP_SND ? &p->st.dep_snd : &p->st.dep_sched, t - launch);
+}
+
+static int xmit(struct pacer *p, const struct pkt *pk)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		if (send(p->fd, pk->data, pk->len, 0) == (ssize_t)pk->len) {
+			return 0;
+		}
+		/*
+		 * A pending ICMP error (port unreachable from an earlier packet) fails this send
+		 * without transmitting it; the error is now cleared, so try once more.
+		 */
+		if (errno == ECONNREFUSED) {
+			atomic_fetch_add(&p->st.refused, 1);
+			continue;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		break;
+	}
+	atomic_store(&p->st.last_error, errno);
+	return -errno;
+}
+
+/* Wait for the producer without a lock: it is never more than a packet time away when healthy. */
+static struct pkt *next_packet(struct pacer *p)
+{
+	int counted = 0;
+
+	for (;;) {
+		struct pkt *pk = ring_consume_peek(p->ring);
+
+		if (pk) {
+			return pk;
+		}
+		if (ring_drained(p->ring) || atomic_load(&p->abort)) {
+			return NULL;
+		}
+		if (atomic_load(&p->finish) && ring_count(p->ring) == 0) {
+			return NULL;
+		}
+		if (!counted && p->nsent > 0) {
+			atomic_fetch_add(&p->st.underruns, 1);
+			counted = 1;
+		}
+		struct timespec ts = { 0, 50 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* After the last packet: collect the stamps still on their way (bounded wait). */
+static void drain_stamps(struct pacer *p)
+{
+	int64_t until = mono_ns() + 100 * NSEC_PER_MSEC;
+
+	while (mono_ns() < until) {
+		uint64_t have = hist_count(&p->st.dep_snd) + hist_count(&p->st.dep_sched);
+
+		txstamp_drain(p->fd, on_event, p);
+		if (hist_count(&p->st.dep_snd) >= p->nsent && hist_count(&p->st.dep_sched) >= p->nsent) {
+			return;
+		}
+		/* nothing at all stamped (a device without stamps): nothing more will come */
+		if (have == 0 && hist_count(&p->st.dep_snd) + hist_count(&p->st.dep_sched) == 0 &&
+		    mono_ns() > until - 80 * NSEC_PER_MSEC) {
+			return;
+		}
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *pacer_main(void *arg)
+{
+	struct pacer *p = arg;
+	struct pacer_stats *st = &p->st;
+	int rc;
+
+	rc = p->be->setup ? p->be->setup(p) : 0;
+	pthread_mutex_lock(&p->lock);
+	p->ready = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (rc) {
+		p->result = rc;
+		atomic_store(&p->done, 1);
+		return NULL;
+	}
+	for (;;) {
+		struct pkt *pk = next_packet(p);
+		int64_t deadline, t0, err;
+
+		if (!pk) {
+			break;
+		}
+		deadline = pk->launch_ns;
+		/* catch up after a stall at most max_burst packets per packet time */
+		if (p->nsent >= p->cfg.max_burst) {
+			int64_t earliest = p->last_sends[p->nsent % p->cfg.max_burst] + p->cfg.ptime_ns;
+
+			if (earliest > deadline) {
+				deadline = earliest;
+				if (earliest > mono_ns()) {
+					atomic_fetch_add_explicit(&st->burst_limited, 1, memory_order_relaxed);
+				}
+			}
+		}
+		p->be->wait(p, deadline);
+		t0 = mono_ns();
+		rc = xmit(p, pk);
+		if (rc) {
+			atomic_fetch_add(&st->send_errors, 1);
+		} else {
+			p->key_launch[p->key % KEY_WINDOW] = pk->launch_ns;
+			p->key++;
+			err = t0 - pk->launch_ns;
+			add_err(st, &st->dep_user, err);
+			if (err > p->cfg.late_ns) {
+				atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
+			}
+			if (p->hist) {
+				history_put(p->hist, (uint32_t)pk->k, pk->data, pk->len);
+			}
+			atomic_fetch_add_explicit(&st->sent, 1, memory_order_relaxed);
+		}
+		p->last_sends[p->nsent % p->cfg.max_burst] = t0;
+		p->last_send = t0;
+		p->nsent++;
+		ring_consume_release(p->ring);
+		if (p->cfg.timestamps) {
+			txstamp_drain(p->fd, on_event, p);
+		}
+	}
+	if (p->cfg.timestamps) {
+		drain_stamps(p);
+	} else {
+		txstamp_drain(p->fd, on_event, p);
+	}
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+int pacer_start(struct pacer *p)
+{
+	int rc;
+
+	if (p->cfg.timestamps) {
+		rc = txstamp_enable(p->fd);
+		if (rc) {
+			pr_warn("no departure stamps on this socket: %s", strerror(-rc));
+			p->cfg.timestamps = 0;
+		}
+	}
+	rc = pthread_create(&p->thread, NULL, pacer_main, p);
+	if (rc) {
+		return -rc;
+	}
+	p->started = 1;
+	/* setup (mlockall, SCHED_FIFO) can take a while: the caller fixes the schedule after it */
+	pthread_mutex_lock(&p->lock);
+	while (!p->ready) {
+		pthread_cond_wait(&p->cond, &p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return p->result;
+}
+
+void pacer_finish(struct pacer *p)
+{
+	atomic_store(&p->finish, 1);
+}
+
+void pacer_abort(struct pacer *p)
+{
+	atomic_store(&p->abort, 1);
+}
+
+int pacer_done(struct pacer *p)
+{
+	return atomic_load(&p->done);
+}
+
+int pacer_join(struct pacer *p)
+{
+	if (p->started) {
+		pthread_join(p->thread, NULL);
+		p->started = 0;
+	}
+	return p->result;
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Pacer backend rt: SCHED_FIFO thread, mlockall, optional CPU pin, absolute sleep then spin. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "txpace/clock.h"
+#include "txpace/log.h"
+#include "txpace/pacer.h"
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static int rt_setup(struct pacer *p)
+{
+	const struct pacer_cfg *c = pacer_cfg(p);
+	struct pacer_stats *st = pacer_stats(p);
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+		atomic_store(&st->mlocked, 1);
+	} else {
+		pr_warn("mlockall failed (%s): page faults may delay packets", strerror(errno));
+	}
+	if (c->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(c->cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) == 0) {
+			atomic_store(&st->pinned, 1);
+		} else {
+			pr_warn("cannot pin the pacer to CPU %d (%s): running unpinned", c->cpu,
+				strerror(errno));
+		}
+	}
+	if (c->prio > 0) {
+		struct sched_param sp = { .sched_priority = c->prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0) {
+			atomic_store(&st->fifo, 1);
+		} else {
+			pr_warn("no SCHED_FIFO priority %d (%s): running at normal priority; run as "
+				"root or raise RLIMIT_RTPRIO",
+				c->prio, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static void rt_wait(struct pacer *p, int64_t deadline)
+{
+	int64_t spin = pacer_cfg(p)->spin_ns;
+	struct timespec ts = ns_to_ts(deadline - spin);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+	}
+	if (spin > 0) {
+		while (mono_ns() < deadline) {
+			cpu_relax();
+		}
+	}
+}
+
+const struct pacer_backend pacer_rt = {
+	.name = "rt",
+	.desc = "real-time thread: SCHED_FIFO, mlockall, absolute sleep to a margin, then spin",
+	.setup = rt_setup,
+	.wait = rt_wait,
+};
