@@ -10,7 +10,7 @@ PKGS=(
 	libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
 	libclang-rt-14-dev
 	# runtime + tests
-	iproute2 procps jq rt-tests ffmpeg
+	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 )
 

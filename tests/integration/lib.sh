@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for the integration tests: a private veth pair between two network namespaces
+# (names unique to this run), background peers tracked by PID, teardown in a trap.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TXPACE=${TXPACE:-$TOP/build/txpace}
+T=$(mktemp -d /tmp/txpace-it.XXXXXX)
+NS_TX="txp$$tx"
+NS_RX="txp$$rx"
+TX4=192.168.67.1 RX4=192.168.67.2 TX6=fd00:67::1 RX6=fd00:67::2
+GROUP4=239.69.0.1 GROUP6=ff15::6701
+PIDS=()
+FAILED=0
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	ip netns del "$NS_TX" 2>/dev/null
+	ip netns del "$NS_RX" 2>/dev/null
+	rm -rf "$T"
+}
+trap teardown EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; FAILED=1; }
+skip() { echo "SKIP $1: $2"; }
+# check NAME COMMAND...: PASS when the command succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+make_pair() {
+	ip netns add "$NS_TX" && ip netns add "$NS_RX" || return 1
+	ip link add "v$$t" type veth peer name "v$$r" || return 1
+	ip link set "v$$t" netns "$NS_TX" && ip link set "v$$r" netns "$NS_RX"
+	ip -n "$NS_TX" link set "v$$t" name v_tx && ip -n "$NS_RX" link set "v$$r" name v_rx
+	ip -n "$NS_TX" addr add $TX4/24 dev v_tx && ip -n "$NS_RX" addr add $RX4/24 dev v_rx
+	ip -n "$NS_TX" addr add $TX6/64 dev v_tx nodad && ip -n "$NS_RX" addr add $RX6/64 dev v_rx nodad
+	local ns
+	for ns in "$NS_TX" "$NS_RX"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_TX" link set v_tx up multicast on && ip -n "$NS_RX" link set v_rx up multicast on
+	ip -n "$NS_TX" route add 224.0.0.0/4 dev v_tx && ip -n "$NS_RX" route add 224.0.0.0/4 dev v_rx
+}
+
+in_tx() { ip netns exec "$NS_TX" "$@"; }
+in_rx() { ip netns exec "$NS_RX" "$@"; }
+
+# bg_rx OUT COMMAND...: start a peer in the rx namespace; its PID in $BG
+bg_rx() {
+	local out=$1
+	shift
+	ip netns exec "$NS_RX" "$@" >"$out" 2>"$out.err" &
+	BG=$!
+	PIDS+=("$BG")
+}
+
+# wait_udp NS PORT: until something is bound to UDP PORT in NS (10 s at most)
+wait_udp() {
+	local i
+	for i in $(seq 1 200); do
+		ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on UDP $2 in $1" >&2
+	return 1
+}
+
+# stop PID: SIGINT and wait for it to finish its output
+stop() {
+	kill -INT "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# ramp_bytes BITS SAMPLES FILE: the ramp source's expected payload, computed independently
+ramp_bytes() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import sys
+bits, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+mask, nb = (1 << bits) - 1, bits // 8
+with open(path, 'wb') as f:
+    f.write(b''.join((i & mask).to_bytes(nb, 'big') for i in range(n)))
+PY
+}
+
+# same_prefix REF OUT MAXTAIL: OUT starts with REF and has at most MAXTAIL zero bytes after it
+same_prefix() {
+	local ref=$1 out=$2 maxtail=$3 rs os
+	rs=$(stat -c %s "$ref") os=$(stat -c %s "$out")
+	if [ "$os" -lt "$rs" ] || [ $((os - rs)) -gt "$maxtail" ]; then
+		echo "size: reference $rs, received $os (tail allowed $maxtail)" >&2
+		return 1
+	fi
+	cmp -n "$rs" "$ref" "$out" >&2 || return 1
+	[ "$os" -eq "$rs" ] || tail -c $((os - rs)) "$out" | cmp -n $((os - rs)) - /dev/zero >&2
+}
+
+jq_check() { jq -e "$2" "$1" >/dev/null || { echo "jq '$2' false for:" >&2; cat "$1" >&2; return 1; }; }
