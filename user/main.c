@@ -46,7 +46,6 @@ int main(int argc, char **argv)
 			return cmds[i].fn(argc - 1, argv + 1);
 		}
 	}
-	fprintf(stderr, "txpace: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "txpace: unknown command '%s' (see 'txpace --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

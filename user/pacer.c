@@ -129,6 +129,12 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 	struct pacer *p = ctx;
 
 	if (ev->is_error) {
+		size_t n = ev->len < sizeof(p->st.last_bounce) ? ev->len : sizeof(p->st.last_bounce);
+
+		if (!atomic_load(&p->st.icmp_errors)) {
+			memcpy(p->st.first_bounce, ev->data, n);
+		}
+		memcpy(p->st.last_bounce, ev->data, n);
 		atomic_fetch_add(&p->st.icmp_errors, 1);
 		atomic_store(&p->st.last_error, ev->err);
 		return;

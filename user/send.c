@@ -684,9 +684,17 @@ int cmd_send(int argc, char **argv)
 	struct pacer_stats *st = pacer_stats(s.pacer);
 
 	if (atomic_load(&st->send_errors) || atomic_load(&st->icmp_errors)) {
-		pr_err("%" PRIu64 " packets could not be sent and %" PRIu64 " came back as errors "
-		       "(last: %s)", atomic_load(&st->send_errors), atomic_load(&st->icmp_errors),
-		       strerror(atomic_load(&st->last_error)));
+		char dst[80];
+		struct rtp_hdr a = { 0 }, b = { 0 };
+
+		/* the bounced datagrams carry our RTP header: say which packets the receiver lost */
+		rtp_parse(st->first_bounce, sizeof(st->first_bounce), &a);
+		rtp_parse(st->last_bounce, sizeof(st->last_bounce), &b);
+		pr_err("%s: %" PRIu64 " of %" PRIu64 " packets came back as errors (%s; RTP seq %u..%u)"
+		       ", %" PRIu64 " could not be sent",
+		       net_fmt(&s.dest, dst, sizeof(dst)), atomic_load(&st->icmp_errors),
+		       atomic_load(&s.built), strerror(atomic_load(&st->last_error)), a.seq, b.seq,
+		       atomic_load(&st->send_errors));
 	}
 	if (source_decode_errors(s.src)) {
 		pr_err("%" PRIu64 " undecodable packets in %s: their samples are missing",

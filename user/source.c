@@ -159,7 +159,13 @@ static int open_file(struct source *s, const char *path, char *err, size_t errle
 
 	rc = avformat_open_input(&s->fc, path, NULL, NULL);
 	if (rc < 0) {
-		set_err(err, errlen, "cannot open %s: %s", path, averr(rc, eb, sizeof(eb)));
+		/* a missing or unreadable file says so; anything else is not media FFmpeg reads */
+		if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR)) {
+			set_err(err, errlen, "cannot open %s: %s", path, averr(rc, eb, sizeof(eb)));
+		} else {
+			set_err(err, errlen, "cannot open %s: not a media file FFmpeg can read (%s)",
+				path, averr(rc, eb, sizeof(eb)));
+		}
 		return rc;
 	}
 	rc = avformat_find_stream_info(s->fc, NULL);

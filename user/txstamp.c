@@ -30,18 +30,23 @@ int txstamp_enable(int fd)
 
 int txstamp_drain(int fd, void (*cb)(void *ctx, const struct txstamp_event *ev), void *ctx)
 {
-	int n = 0;
+	int count = 0;
 
 	for (;;) {
 		char ctrl[512];
-		struct msghdr msg = { .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
+		uint8_t data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+				      .msg_controllen = sizeof(ctrl) };
+		ssize_t n;
 		const struct scm_timestamping *ts = NULL;
 		const struct sock_extended_err *serr = NULL;
 		struct cmsghdr *c;
 
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+		n = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				return n;
+				return count;
 			}
 			if (errno == EINTR) {
 				continue;
@@ -71,8 +76,10 @@ int txstamp_drain(int fd, void (*cb)(void *ctx, const struct txstamp_event *ev),
 		} else {
 			ev.is_error = 1;
 			ev.err = (int)serr->ee_errno;
+			ev.data = data;
+			ev.len = (size_t)n;
 		}
 		cb(ctx, &ev);
-		n++;
+		count++;
 	}
 }

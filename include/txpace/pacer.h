@@ -28,6 +28,8 @@ struct pacer_stats {
 	_Atomic uint64_t sent, late, send_errors, refused, icmp_errors, underruns, burst_limited;
 	_Atomic uint64_t early;		/* stamps before the launch time (clock conversion) */
 	_Atomic int last_error;		/* errno of the last send/ICMP error */
+	/* the first and last datagram that came back (their first bytes; read after the join) */
+	uint8_t first_bounce[16], last_bounce[16];
 	_Atomic int fifo, mlocked, pinned; /* what the rt backend obtained */
 	struct hist dep_user;	/* |sendmsg entry - launch| */
 	struct hist dep_sched;	/* |SCHED stamp - launch| (before the qdisc) */

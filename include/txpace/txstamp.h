@@ -13,6 +13,8 @@ struct txstamp_event {
 	uint32_t key;		/* OPT_ID counter: the n-th datagram sent on this socket */
 	int64_t realtime_ns;	/* the stamp (CLOCK_REALTIME) */
 	int err;
+	const uint8_t *data;	/* errors: the start of the datagram that bounced */
+	size_t len;
 };
 
 /** Turn on SCHED + SND software stamps with OPT_ID and OPT_TSONLY. @return 0 or -errno */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Commands end to end: raw PCM on stdin, SDP read by FFmpeg as a receiver, SIGINT, demo, probe,
+# cleanup, --help.
+. "$(dirname "$0")/lib.sh"
+make_pair || { fail "namespaces" "cannot create the veth pair"; exit 1; }
+
+# raw PCM on stdin, at the stream rate (bit-exact) and resampled (as FFmpeg resamples it)
+ffmpeg -v error -f lavfi -i "sine=frequency=330:sample_rate=48000:duration=1" -ac 2 -f s16le "$T/in48.raw"
+ffmpeg -v error -f lavfi -i "sine=frequency=330:sample_rate=44100:duration=1" -ac 2 -f s16le "$T/in44.raw"
+for r in 48 44; do
+	rate=$([ $r = 48 ] && echo 48000 || echo 44100)
+	ffmpeg -v error -f s16le -ar $rate -ac 2 -i "$T/in$r.raw" -ar 48000 -f s24be "$T/stdin$r.ref"
+	bg_rx "$T/stdin$r.json" "$TXPACE" measure --json --payload "$T/stdin$r.pay" --listen 0.0.0.0:5004
+	m=$BG
+	wait_udp "$NS_RX" 5004 &&
+		in_tx "$TXPACE" send --quiet --input-format s16le:$rate:2 $RX4:5004 - <"$T/in$r.raw"
+	stop $m
+	check "stdin s16le at $rate Hz: payload equals FFmpeg's conversion" \
+		same_prefix "$T/stdin$r.ref" "$T/stdin$r.pay" 288
+done
+
+# FFmpeg receives from the SDP that send writes (a real RTP receiver, bit-exact)
+in_tx "$TXPACE" send --quiet --seconds 0.01 --sdp "$T/s.sdp" --format L16 $RX4:5004 ramp 2>/dev/null
+check "sdp: connection, media, rtpmap and ptime lines" \
+	test "$(grep -cE $'^(c=IN IP4 192.168.67.2|m=audio 5004 RTP/AVP 96|a=rtpmap:96 L16/48000/2|a=ptime:1)\r$' "$T/s.sdp")" -eq 4
+ffmpeg -v error -f lavfi -i "sine=frequency=550:sample_rate=48000:duration=2" -ac 2 -c:a pcm_s16le "$T/ff.wav"
+ffmpeg -v error -i "$T/ff.wav" -f s16be "$T/ff.ref"
+bg_rx "$T/ff.log" ffmpeg -nostdin -v error -protocol_whitelist file,udp,rtp -i "$T/s.sdp" \
+	-f s16be -y "$T/ff.out"
+f=$BG
+wait_udp "$NS_RX" 5004 && in_tx "$TXPACE" send --quiet --format L16 $RX4:5004 "$T/ff.wav"
+stop $f
+check "ffmpeg receives the stream from the SDP, bit-exact" same_prefix "$T/ff.ref" "$T/ff.out" 192
+
+# SIGINT: an endless tone stops cleanly; every packet built has left; exit status 0.
+# The receiver says when it has 300 packets and keeps receiving (so nothing bounces).
+bg_rx "$T/int.rx" python3 -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5004))
+n = 0
+while True:
+    s.recv(2000); n += 1
+    if n == 300: print("300", flush=True)'
+r=$BG
+wait_udp "$NS_RX" 5004
+ip netns exec "$NS_TX" "$TXPACE" send --quiet --report "$T/int.report" $RX4:5004 tone:440 &
+s=$!
+PIDS+=("$s")
+for i in $(seq 1 200); do grep -q 300 "$T/int.rx" && break; sleep 0.05; done
+kill -INT $s
+wait $s
+rc=$?
+check "SIGINT: exit status 0" test $rc -eq 0
+check "SIGINT: report says interrupted, complete (sent == built)" \
+	jq_check "$T/int.report" '.interrupted and .complete and .sent == .packets and .sent >= 300'
+kill $r
+
+# demo: both runs measured, nothing left in this namespace afterwards
+links_before=$(ip -o link | wc -l)
+"$TXPACE" demo --seconds 2 --json >"$T/demo.json" 2>"$T/demo.err"
+check "demo --json: txpace and baseline both delivered 2000 packets, none lost" \
+	jq_check "$T/demo.json" '.txpace.packets == 2000 and .txpace.lost == 0 and
+		.baseline.packets == 2000 and .baseline.lost == 0 and .txpace.deviation_us.p50 > 0'
+check "demo leaves no interfaces behind" test "$(ip -o link | wc -l)" -eq "$links_before"
+"$TXPACE" demo --seconds 1 >"$T/demo.txt"
+check "demo text table" grep -q 'deviation| p99 (us)' "$T/demo.txt"
+
+"$TXPACE" probe --json >"$T/probe.json"
+check "probe --json: features, reasons and a backend" \
+	jq_check "$T/probe.json" 'has("btf") and has("sched_fifo") and has("so_txtime") and
+		.backend == "rt" and (.reasons | has("btf") and has("backend"))'
+check "cleanup with nothing to restore" "$TXPACE" cleanup
+for c in send measure demo probe cleanup; do
+	check "$c --help" bash -c "'$TXPACE' $c --help | grep -q '^usage: txpace $c'"
+done
+exit $FAILED
