@@ -32,6 +32,7 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS	:= $(PKG_LIBS) -lpthread -lm
 
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+HDRS	:= $(wildcard include/txpace/*.h)
 LIB_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 
@@ -61,23 +62,23 @@ $(BUILD)/bench/plain_sender: bench/plain_sender.c
 	$(call msg,CC,$@)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -o $@ $< -lm
 
 # Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
 
-$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) tests/unit/unit.h
+$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(call msg,CC-SAN,$@)$(CLANG) $(BASE_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 # The SPSC ring and the packet history under ThreadSanitizer stress.
-$(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c user/ring.c user/history.c user/log.c tests/unit/unit.h
+$(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c user/ring.c user/history.c user/log.c $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(call msg,CC-TSAN,$@)$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< user/ring.c user/history.c user/log.c -lpthread -lm
+	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< user/ring.c user/history.c user/log.c -lpthread -lm
 
 # libFuzzer targets for every parser of network input.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(call msg,FUZZ,$@)$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh

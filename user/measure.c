@@ -209,6 +209,18 @@ int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r
 		r->int_max = iv[n - 2];
 	}
 	free(iv);
+	/* bursts: the most packets inside any window of half the median interval */
+	int64_t win = (int64_t)(r->int_p50 * 1e3 / 2);
+
+	r->burst_max = 1;
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (recs[i].arrival_ns - recs[j].arrival_ns > win) {
+			j++;
+		}
+		if (i - j + 1 > r->burst_max) {
+			r->burst_max = i - j + 1;
+		}
+	}
 	r->duration_s = (double)(recs[n - 1].arrival_ns - recs[0].arrival_ns) / 1e9;
 
 	/* sequence order: duplicates, loss, RTP timestamp steps, schedule fit */
@@ -322,6 +334,7 @@ void measure_report_json(struct json *j, const char *key, const struct measure_r
 	json_num(j, "p50", r->int_p50);
 	json_num(j, "max", r->int_max);
 	json_end(j, '}');
+	json_uint(j, "burst_max", r->burst_max);
 	json_obj(j, "rtp_step");
 	json_int(j, "value", r->rtp_step);
 	json_uint(j, "errors", r->rtp_step_errors);
@@ -340,8 +353,8 @@ void measure_report_text(FILE *f, const char *title, const struct measure_report
 		r->rtp_step_errors);
 	fprintf(f, "  |deviation from schedule| us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
 		r->dev_p50, r->dev_p99, r->dev_p999, r->dev_max);
-	fprintf(f, "  inter-arrival us: min %.1f  median %.1f  max %.1f\n", r->int_min, r->int_p50,
-		r->int_max);
+	fprintf(f, "  inter-arrival us: min %.1f  median %.1f  max %.1f; largest burst %" PRIu64
+		   " packets\n", r->int_min, r->int_p50, r->int_max, r->burst_max);
 }
 
 /* Two panels: |deviation| histogram (log counts) and deviation over time. */

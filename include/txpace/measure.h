@@ -27,6 +27,7 @@ struct measure_report {
 	uint8_t pt;
 	double dev_p50, dev_p99, dev_p999, dev_max;	/* µs, |arrival - fitted schedule| */
 	double int_min, int_p50, int_max;		/* µs, inter-arrival */
+	uint64_t burst_max;	/* most packets arriving within half a median interval */
 	int64_t rtp_step;		/* RTP timestamp increment per packet (the most common) */
 	uint64_t rtp_step_errors;	/* consecutive packets whose increment differs */
 	double clock_rate;		/* RTP ticks per second of arrival time (fitted) */

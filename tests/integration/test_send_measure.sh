@@ -74,4 +74,37 @@ check "plot: SVG written with histogram and time series" \
 	grep -q 'deviation over time' "$T/plot.svg"
 check "measure text report names packets and deviation" \
 	grep -q '300 packets' "$T/plot.txt"
+# A stall (the whole sender stopped for 100 ms): the packets are counted late, none is lost, and
+# the catch-up never puts more than --max-burst packets into one packet time. Two receivers on a
+# multicast group: measure, and one that says when the stream is flowing.
+bg_rx "$T/stall.json" "$TXPACE" measure --json --listen $GROUP4:5006 --iface v_rx
+m=$BG
+bg_rx "$T/stall.rx" python3 -u -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("239.69.0.1", 5006))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton("239.69.0.1") + socket.inet_aton("192.168.67.2"))
+n = 0
+while True:
+    s.recv(2000); n += 1
+    if n == 300: print("300", flush=True)'
+r=$BG
+wait_udp "$NS_RX" 5006
+ip netns exec "$NS_TX" "$TXPACE" send --quiet --seconds 1.5 --max-burst 3 --iface v_tx \
+	--report "$T/stall.report" $GROUP4:5006 tone:440 &
+s=$!
+PIDS+=("$s")
+for i in $(seq 1 200); do grep -q 300 "$T/stall.rx" 2>/dev/null && break; sleep 0.05; done
+kill -STOP $s
+sleep 0.1	# the stall itself, not a wait for anything
+kill -CONT $s
+wait $s
+check "stall: sender exits 0, every packet left" test $? -eq 0
+stop $m
+kill $r
+check "stall: late packets counted, catch-up limited" \
+	jq_check "$T/stall.report" '.late >= 50 and .burst_limited > 0 and .sent == 1500'
+check "stall: receiver saw every packet and bursts of at most 3" \
+	jq_check "$T/stall.json" '.packets == 1500 and .lost == 0 and .burst_max >= 2 and .burst_max <= 3'
 exit $FAILED

@@ -94,6 +94,7 @@ static void test_analysis(void)
 	CHECK_EQ(rep.rtp_step_errors, 0);
 	CHECK(fabs(rep.clock_rate - 48000 / 1.0001) < 0.01);
 	CHECK(fabs(rep.int_p50 - 1000.1) < 0.01);
+	CHECK_EQ(rep.burst_max, 1);
 
 	/* now: 10 lost, 21 before 20 (20 +550 us, 21 -500 us), 30 duplicated, 40 +300 us, 50's ts wrong */
 	n = 0;
@@ -122,6 +123,7 @@ static void test_analysis(void)
 	CHECK(rep.dev_max > 530 && rep.dev_max < 570);
 	CHECK(rep.dev_p50 < 5);
 	CHECK(rep.int_min < 1);
+	CHECK_EQ(rep.burst_max, 2);	/* the duplicate, 10 ns after the original */
 }
 
 int main(void)
