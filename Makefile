@@ -45,7 +45,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
-all: $(BUILD)/txpace
+all: $(BUILD)/txpace $(BUILD)/bench/plain_sender
 
 $(BUILD)/obj/%.o: user/%.c
 	@mkdir -p $(@D)

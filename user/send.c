@@ -275,7 +275,7 @@ static void *producer_main(void *arg)
 	struct send_ctx *s = arg;
 	uint32_t spp = s->sched.spp, ch = (uint32_t)s->o.channels;
 	int64_t ptime = sched_ptime_ns(&s->sched);
-	size_t cap = ring_capacity(s->ring);
+	size_t cap = ring_capacity(s->ring), batch = cap / 4;
 	int32_t *pcm = calloc((size_t)spp * ch, sizeof(int32_t));
 	uint64_t k;
 
@@ -308,8 +308,13 @@ static void *producer_main(void *arg)
 			if (atomic_load(&s->stop)) {
 				goto out;
 			}
-			/* the oldest packet in the ring leaves at launch(k - cap): wake just after */
-			ts = ns_to_ts(k >= cap ? sched_launch(&s->sched, k - cap) + 1000 : mono_ns());
+			/*
+			 * Full: sleep until a quarter of the ring has left, and wake half a packet
+			 * time after a launch, when the pacer is asleep; waking with it would add
+			 * our timer to the interrupt that wakes the pacer.
+			 */
+			ts = ns_to_ts(k >= cap ? sched_launch(&s->sched, k - cap + batch) + ptime / 2
+					       : mono_ns());
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 			if (!ring_produce_begin(s->ring)) {
 				ts = ns_to_ts(ptime / 4);
