@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Clock offsets: sampled offsets convert between MONOTONIC, REALTIME and TAI correctly. */
+#include <sys/timex.h>
+
+#include "txpace/clock.h"
+#include "unit.h"
+
+int main(void)
+{
+	struct clocks *c = clocks_new();
+	struct timex tx = { 0 };
+	int64_t tol;
+
+	CHECK(c != NULL);
+	if (!c) {
+		return unit_done("test_clock");
+	}
+	CHECK_EQ(clocks_offset(c, CLOCK_MONOTONIC), 0);
+	/* the sandwich width bounds the error of every conversion (plus a little scheduling) */
+	tol = clocks_uncertainty(c) + 50 * NSEC_PER_USEC;
+	CHECK(clocks_uncertainty(c) >= 0 && clocks_uncertainty(c) < NSEC_PER_MSEC);
+	for (int i = 0; i < 100; i++) {
+		int64_t m = mono_ns();
+		int64_t r = clock_ns(CLOCK_REALTIME);
+		int64_t conv = clocks_from_mono(c, CLOCK_REALTIME, m);
+
+		CHECK(conv - r < tol && r - conv < tol);
+		CHECK_EQ(clocks_to_mono(c, CLOCK_REALTIME, conv), m);
+	}
+	/* TAI - REALTIME is the kernel's TAI offset, in whole seconds */
+	adjtimex(&tx);
+	int64_t d = clocks_offset(c, CLOCK_TAI) - clocks_offset(c, CLOCK_REALTIME);
+
+	CHECK(d - (int64_t)tx.tai * NSEC_PER_SEC < tol && (int64_t)tx.tai * NSEC_PER_SEC - d < tol);
+	/* resampling an unchanged clock reports no step */
+	CHECK(clocks_track(c) < tol);
+	CHECK(ns_to_ts(-1).tv_sec == -1 && ns_to_ts(-1).tv_nsec == NSEC_PER_SEC - 1);
+	CHECK_EQ(ts_to_ns(&(struct timespec){ 3, 5 }), 3 * NSEC_PER_SEC + 5);
+	clocks_free(c);
+	clocks_free(NULL);
+	return unit_done("test_clock");
+}
