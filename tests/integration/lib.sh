@@ -71,6 +71,34 @@ wait_udp() {
 	return 1
 }
 
+# flow_rx OUT PORT [GROUP]: a plain receiver in the rx namespace that writes "flowing" to OUT
+# once 300 packets have arrived and keeps receiving (so nothing bounces); its PID in $BG
+flow_rx() {
+	bg_rx "$1" python3 -u -c '
+import socket, sys
+port, group = int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((group or "0.0.0.0", port))
+if group:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                 socket.inet_aton(group) + socket.inet_aton("'$RX4'"))
+n = 0
+while True:
+    s.recv(65536); n += 1
+    if n == 300: print("flowing", flush=True)' "${@:2}"
+}
+
+# wait_flowing OUT: until flow_rx has written "flowing" (10 s at most)
+wait_flowing() {
+	local i
+	for i in $(seq 1 200); do
+		grep -q flowing "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stop PID: SIGINT and wait for it to finish its output
 stop() {
 	kill -INT "$1" 2>/dev/null

@@ -35,19 +35,13 @@ check "ffmpeg receives the stream from the SDP, bit-exact" same_prefix "$T/ff.re
 
 # SIGINT: an endless tone stops cleanly; every packet built has left; exit status 0.
 # The receiver says when it has 300 packets and keeps receiving (so nothing bounces).
-bg_rx "$T/int.rx" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5004))
-n = 0
-while True:
-    s.recv(2000); n += 1
-    if n == 300: print("300", flush=True)'
+flow_rx "$T/int.rx" 5004
 r=$BG
 wait_udp "$NS_RX" 5004
 ip netns exec "$NS_TX" "$TXPACE" send --quiet --report "$T/int.report" $RX4:5004 tone:440 &
 s=$!
 PIDS+=("$s")
-for i in $(seq 1 200); do grep -q 300 "$T/int.rx" && break; sleep 0.05; done
+wait_flowing "$T/int.rx"
 kill -INT $s
 wait $s
 rc=$?

@@ -79,23 +79,14 @@ check "measure text report names packets and deviation" \
 # multicast group: measure, and one that says when the stream is flowing.
 bg_rx "$T/stall.json" "$TXPACE" measure --json --listen $GROUP4:5006 --iface v_rx
 m=$BG
-bg_rx "$T/stall.rx" python3 -u -c '
-import socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("239.69.0.1", 5006))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-             socket.inet_aton("239.69.0.1") + socket.inet_aton("192.168.67.2"))
-n = 0
-while True:
-    s.recv(2000); n += 1
-    if n == 300: print("300", flush=True)'
+flow_rx "$T/stall.rx" 5006 $GROUP4
 r=$BG
 wait_udp "$NS_RX" 5006
 ip netns exec "$NS_TX" "$TXPACE" send --quiet --seconds 1.5 --max-burst 3 --iface v_tx \
 	--report "$T/stall.report" $GROUP4:5006 tone:440 &
 s=$!
 PIDS+=("$s")
-for i in $(seq 1 200); do grep -q 300 "$T/stall.rx" 2>/dev/null && break; sleep 0.05; done
+wait_flowing "$T/stall.rx"
 kill -STOP $s
 sleep 0.1	# the stall itself, not a wait for anything
 kill -CONT $s
