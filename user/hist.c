@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Histogram module: log-linear buckets (7 significant bits), percentiles without storing samples. */
+#include <math.h>
 #include <string.h>
 
 #include "txpace/hist.h"
@@ -57,7 +58,9 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	if (q >= 1.0) {
 		return max;
 	}
-	rank = (uint64_t)(q * (double)n);
+	/* nearest rank: the smallest value with at least q*n samples at or below it */
+	rank = (uint64_t)ceil(q * (double)n);
+	rank = rank > 0 ? rank - 1 : 0;
 	if (rank >= n) {
 		rank = n - 1;
 	}

@@ -33,11 +33,13 @@ struct history *history_new(size_t depth, size_t payload_max)
 	h->mask = n - 1;
 	h->payload_max = payload_max;
 	h->meta = calloc(n, sizeof(*h->meta));
-	h->data = calloc(n, payload_max);
+	h->data = malloc(n * payload_max);
 	if (!h->meta || !h->data) {
 		history_free(h);
 		return NULL;
 	}
+	/* touch every page now: no page faults in the pacer's first seconds */
+	memset((void *)h->data, 0, n * payload_max);
 	return h;
 }
 
@@ -89,7 +91,12 @@ int history_get(struct history *h, uint32_t seq, void *buf, size_t cap)
 		}
 		len = atomic_load_explicit(&s->len, memory_order_relaxed);
 		if (len > cap) {
-			return -ENOSPC;
+			/* only trust the length once the version says it was not torn */
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&s->version, memory_order_relaxed) == v1) {
+				return -ENOSPC;
+			}
+			continue;
 		}
 		for (size_t i = 0; i < len; i++) {
 			dst[i] = atomic_load_explicit(&src[i], memory_order_relaxed);

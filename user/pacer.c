@@ -16,6 +16,11 @@
 
 #define KEY_WINDOW 4096		/* launch times kept for matching stamps by OPT_ID key */
 #define MAX_BURST_LIMIT 256
+#define DRAIN_EVERY 8		/* read the error queue every N packets (stamps wait there) */
+
+#ifndef SCM_TS_OPT_ID
+#define SCM_TS_OPT_ID 81	/* Linux >= 6.13: set the OPT_ID key of one datagram */
+#endif
 
 struct pacer {
 	struct pacer_cfg cfg;
@@ -26,13 +31,23 @@ struct pacer {
 	struct clocks *clk;
 	pthread_t thread;
 	int started;
-	_Atomic int finish, abort, done;
+	_Atomic int abort, done;
 	int result;
 	pthread_mutex_t lock;		/* start-up handshake only */
 	pthread_cond_t cond;
 	int ready;
-	uint32_t key;			/* datagrams sent: the kernel's OPT_ID counter */
-	int64_t key_launch[KEY_WINDOW];
+	/*
+	 * Stamps come back keyed by OPT_ID. Where the kernel takes SCM_TS_OPT_ID the key is the
+	 * packet's own sequence number; elsewhere it is the kernel's count of datagrams, which we
+	 * can only mirror (a send that fails after the kernel took a key shifts it by one).
+	 */
+	int key_by_seq;
+	uint32_t key;			/* without key_by_seq: datagrams sent */
+	struct {
+		uint32_t key;
+		int64_t launch;
+	} keys[KEY_WINDOW];
+	uint64_t stamps_due;		/* packets whose stamps we still wait for */
 	int64_t last_sends[MAX_BURST_LIMIT];
 	uint64_t nsent;
 	int64_t last_send;
@@ -139,21 +154,49 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 		atomic_store(&p->st.last_error, ev->err);
 		return;
 	}
-	/* a stamp for a key older than the window cannot be matched any more */
-	if (p->key - ev->key > KEY_WINDOW || ev->key >= p->key) {
+	/* a stamp whose key is no longer (or was never) in the window cannot be matched */
+	if (p->keys[ev->key % KEY_WINDOW].key != ev->key) {
 		return;
 	}
-	int64_t launch = p->key_launch[ev->key % KEY_WINDOW];
+	int64_t launch = p->keys[ev->key % KEY_WINDOW].launch;
 	int64_t t = clocks_to_mono(p->clk, CLOCK_REALTIME, ev->realtime_ns);
 
 	add_err(&p->st, ev->kind == TXSTAMP_SND ? &p->st.dep_snd : &p->st.dep_sched, t - launch);
 }
 
+static ssize_t send_one(struct pacer *p, const struct pkt *pk)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)pk->data, pk->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (!p->key_by_seq) {
+		return send(p->fd, pk->data, pk->len, 0);
+	}
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_TS_OPT_ID;
+	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	memcpy(CMSG_DATA(c), &pk->seq, sizeof(uint32_t));
+	return sendmsg(p->fd, &msg, 0);
+}
+
 static int xmit(struct pacer *p, const struct pkt *pk)
 {
-	for (int tries = 0; tries < 2; tries++) {
-		if (send(p->fd, pk->data, pk->len, 0) == (ssize_t)pk->len) {
+	for (int tries = 0; tries < 3; tries++) {
+		if (send_one(p, pk) == (ssize_t)pk->len) {
 			return 0;
+		}
+		/* a kernel older than 6.13 refuses the per-datagram key: count datagrams instead */
+		if (errno == EINVAL && p->key_by_seq) {
+			p->key_by_seq = 0;
+			continue;
 		}
 		/*
 		 * A pending ICMP error (port unreachable from an earlier packet) fails this send
@@ -186,9 +229,6 @@ static struct pkt *next_packet(struct pacer *p)
 		if (ring_drained(p->ring) || atomic_load(&p->abort)) {
 			return NULL;
 		}
-		if (atomic_load(&p->finish) && ring_count(p->ring) == 0) {
-			return NULL;
-		}
 		if (!counted && p->nsent > 0) {
 			atomic_fetch_add(&p->st.underruns, 1);
 			counted = 1;
@@ -208,7 +248,8 @@ static void drain_stamps(struct pacer *p)
 		uint64_t have = hist_count(&p->st.dep_snd) + hist_count(&p->st.dep_sched);
 
 		txstamp_drain(p->fd, on_event, p);
-		if (hist_count(&p->st.dep_snd) >= p->nsent && hist_count(&p->st.dep_sched) >= p->nsent) {
+		if (hist_count(&p->st.dep_snd) >= p->stamps_due &&
+		    hist_count(&p->st.dep_sched) >= p->stamps_due) {
 			return;
 		}
 		/* nothing at all stamped (a device without stamps): nothing more will come */
@@ -230,11 +271,11 @@ static void *pacer_main(void *arg)
 
 	rc = p->be->setup ? p->be->setup(p) : 0;
 	pthread_mutex_lock(&p->lock);
+	p->result = rc;
 	p->ready = 1;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (rc) {
-		p->result = rc;
 		atomic_store(&p->done, 1);
 		return NULL;
 	}
@@ -246,11 +287,15 @@ static void *pacer_main(void *arg)
 			break;
 		}
 		deadline = pk->launch_ns;
-		/* catch up after a stall at most max_burst packets per packet time */
+		/*
+		 * Catch up after a stall at most max_burst packets per packet time. A quarter packet
+		 * time of slack keeps ordinary wake-up latency (the previous send is always a little
+		 * after its deadline) from pushing every deadline back.
+		 */
 		if (p->nsent >= p->cfg.max_burst) {
 			int64_t earliest = p->last_sends[p->nsent % p->cfg.max_burst] + p->cfg.ptime_ns;
 
-			if (earliest > deadline) {
+			if (earliest > deadline + p->cfg.ptime_ns / 4) {
 				deadline = earliest;
 				if (earliest > mono_ns()) {
 					atomic_fetch_add_explicit(&st->burst_limited, 1, memory_order_relaxed);
@@ -263,15 +308,19 @@ static void *pacer_main(void *arg)
 		if (rc) {
 			atomic_fetch_add(&st->send_errors, 1);
 		} else {
-			p->key_launch[p->key % KEY_WINDOW] = pk->launch_ns;
+			uint32_t key = p->key_by_seq ? pk->seq : p->key;
+
+			p->keys[key % KEY_WINDOW].key = key;
+			p->keys[key % KEY_WINDOW].launch = pk->launch_ns;
 			p->key++;
+			p->stamps_due++;
 			err = t0 - pk->launch_ns;
 			add_err(st, &st->dep_user, err);
 			if (err > p->cfg.late_ns) {
 				atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
 			}
 			if (p->hist) {
-				history_put(p->hist, (uint32_t)pk->k, pk->data, pk->len);
+				history_put(p->hist, pk->seq, pk->data, pk->len);
 			}
 			atomic_fetch_add_explicit(&st->sent, 1, memory_order_relaxed);
 		}
@@ -279,7 +328,7 @@ static void *pacer_main(void *arg)
 		p->last_send = t0;
 		p->nsent++;
 		ring_consume_release(p->ring);
-		if (p->cfg.timestamps) {
+		if (p->nsent % DRAIN_EVERY == 0) {
 			txstamp_drain(p->fd, on_event, p);
 		}
 	}
@@ -296,6 +345,10 @@ int pacer_start(struct pacer *p)
 {
 	int rc;
 
+	p->key_by_seq = 1;
+	for (size_t i = 0; i < KEY_WINDOW; i++) {
+		p->keys[i].key = (uint32_t)i + 1;	/* matches no key until written */
+	}
 	if (p->cfg.timestamps) {
 		rc = txstamp_enable(p->fd);
 		if (rc) {
@@ -317,14 +370,14 @@ int pacer_start(struct pacer *p)
 	return p->result;
 }
 
-void pacer_finish(struct pacer *p)
-{
-	atomic_store(&p->finish, 1);
-}
-
 void pacer_abort(struct pacer *p)
 {
 	atomic_store(&p->abort, 1);
+}
+
+int pacer_aborted(const struct pacer *p)
+{
+	return atomic_load(&((struct pacer *)p)->abort);
 }
 
 int pacer_done(struct pacer *p)

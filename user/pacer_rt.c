@@ -54,11 +54,22 @@ static int rt_setup(struct pacer *p)
 	return 0;
 }
 
+#define SLICE_NS (50 * NSEC_PER_MSEC)
+
 static void rt_wait(struct pacer *p, int64_t deadline)
 {
-	int64_t spin = pacer_cfg(p)->spin_ns;
-	struct timespec ts = ns_to_ts(deadline - spin);
+	int64_t spin = pacer_cfg(p)->spin_ns, wake = deadline - spin;
+	struct timespec ts;
 
+	/* a far deadline (--start-at) is slept in slices, so an abort is noticed */
+	while (wake - mono_ns() > SLICE_NS) {
+		if (pacer_aborted(p)) {
+			return;
+		}
+		ts = ns_to_ts(mono_ns() + SLICE_NS);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	ts = ns_to_ts(wake);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
 	}
 	if (spin > 0) {

@@ -183,6 +183,11 @@ void rtsp_close(struct rtsp *c)
 	free(c);
 }
 
+int rtsp_fd(const struct rtsp *c)
+{
+	return c->fd;
+}
+
 const struct net_addr *rtsp_local(const struct rtsp *c)
 {
 	return &c->local;

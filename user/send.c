@@ -18,6 +18,7 @@
 #include "txpace/log.h"
 #include "txpace/net.h"
 #include "txpace/pacer.h"
+#include "txpace/profile.h"
 #include "txpace/ring.h"
 #include "txpace/rtp.h"
 #include "txpace/sched.h"
@@ -27,55 +28,59 @@
 #define UDP_MAX_PAYLOAD 65507
 
 struct send_opts {
-	const char *profile, *dest_s, *source_s, *input_format, *sdp_path, *report_path, *iface;
-	unsigned bits;
-	long rate, channels, ttl, dscp, pt, prio, cpu, max_burst;
-	int64_t ptime_ns, spin_ns, late_ns, lookahead_ns, start_delay_ns, seconds_ns;
+	struct profile_opts p;
+	const struct profile_ops *profile;
+	const char *source_s, *input_format, *report_path, *backend;
+	long prio, cpu, max_burst;
+	int64_t spin_ns, late_ns, lookahead_ns, start_delay_ns, seconds_ns;
 	double start_at;	/* CLOCK_REALTIME seconds, 0 = now + start delay */
-	uint32_t ssrc;
-	int have_ssrc, quiet, timestamps;
-	const char *backend;
+	int quiet, timestamps;
 };
 
 struct send_ctx {
 	struct send_opts o;
-	struct net_addr dest;
+	struct stream_desc d;
+	void *prof;
 	struct source *src;
 	struct ring *ring;
-	struct history *hist;
 	struct clocks *clk;
 	struct pacer *pacer;
 	struct schedule sched;
-	int fd;
-	uint16_t seq0;
 	uint64_t limit;		/* packets, 0 = until the source ends */
 	int64_t total_pkts;	/* -1 unknown */
 	_Atomic uint64_t built;
 	_Atomic int producer_done, stop;
-	int producer_rc;
+	int producer_rc, profile_rc;
 	int interrupted;
 	int64_t t_begin;
 	pthread_t producer;
+	char perr[256];		/* the profile's reason when it lost the receiver */
 };
 
 enum {
 	O_FORMAT = 256, O_RATE, O_CHANNELS, O_PTIME, O_IFACE, O_TTL, O_DSCP, O_PT, O_SSRC, O_SDP,
 	O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_SPIN, O_PRIO, O_CPU, O_MAXBURST, O_LATE,
-	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE,
+	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
+	O_ALAC,
 };
 
 static const struct cli_opt send_opts[] = {
-	{ "profile", required_argument, O_PROFILE, "NAME", "stream profile: rtp (default)" },
-	{ "format", required_argument, O_FORMAT, "L16|L24", "sample format (default L24)" },
-	{ "rate", required_argument, O_RATE, "HZ", "sample rate 8000..192000 (default 48000)" },
-	{ "channels", required_argument, O_CHANNELS, "N", "channels 1..8 (default 2)" },
-	{ "ptime", required_argument, O_PTIME, "T", "packet time 125us..20ms (default 1ms; bare number = ms)" },
+	{ "profile", required_argument, O_PROFILE, "NAME", "rtp (default) or raop (AirPlay 1)" },
+	{ "format", required_argument, O_FORMAT, "L16|L24", "rtp: sample format (default L24)" },
+	{ "rate", required_argument, O_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)" },
+	{ "channels", required_argument, O_CHANNELS, "N", "rtp: channels 1..8 (default 2)" },
+	{ "ptime", required_argument, O_PTIME, "T", "rtp: packet time 125us..20ms (default 1ms; bare number = ms)" },
 	{ "iface", required_argument, O_IFACE, "IF", "egress interface (multicast), or bind to it" },
 	{ "ttl", required_argument, O_TTL, "N", "multicast TTL / hop limit 1..255 (default 1)" },
 	{ "dscp", required_argument, O_DSCP, "N", "DSCP 0..63 (default 34, AF41)" },
-	{ "pt", required_argument, O_PT, "N", "RTP payload type 0..127 (default 96)" },
+	{ "pt", required_argument, O_PT, "N", "rtp: RTP payload type 0..127 (default 96)" },
 	{ "ssrc", required_argument, O_SSRC, "N", "RTP SSRC (default random)" },
-	{ "sdp", required_argument, O_SDP, "FILE", "write the stream's SDP to FILE" },
+	{ "sdp", required_argument, O_SDP, "FILE", "rtp: write the stream's SDP to FILE" },
+	{ "to", required_argument, O_TO, "NAME", "raop: the receiver called NAME on the network (mDNS); no DEST then" },
+	{ "volume", required_argument, O_VOLUME, "DB", "raop: volume -30..0 dB, -144 = mute (default: leave it)" },
+	{ "latency", required_argument, O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)" },
+	{ "encrypt", no_argument, O_ENCRYPT, NULL, "raop: AES-encrypt the audio (for receivers that require it)" },
+	{ "alac", required_argument, O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)" },
 	{ "input-format", required_argument, O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2" },
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of audio (default: whole source)" },
 	{ "report", required_argument, O_REPORT, "FILE", "write a JSON report to FILE" },
@@ -96,71 +101,81 @@ static const struct cli_opt send_opts[] = {
 
 static int parse_opts(struct send_opts *o, int argc, char **argv)
 {
+	struct profile_opts *po = &o->p;
 	struct cli c;
+	double d;
 	long v;
 	int k;
 
 	*o = (struct send_opts){
-		.profile = "rtp", .bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34,
-		.pt = 96, .prio = 80, .cpu = -1, .max_burst = 4, .ptime_ns = NSEC_PER_MSEC,
+		.profile = &profile_rtp, .prio = 80, .cpu = -1, .max_burst = 4,
 		.spin_ns = 200 * NSEC_PER_USEC, .late_ns = 1000 * NSEC_PER_USEC,
 		.lookahead_ns = 100 * NSEC_PER_MSEC, .start_delay_ns = 50 * NSEC_PER_MSEC,
 		.backend = "auto", .timestamps = 1,
 	};
-	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE\n\n"
-			     "  DEST      unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
+	*po = (struct profile_opts){
+		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
+		.ptime_ns = NSEC_PER_MSEC, .latency_ns = 2 * NSEC_PER_SEC, .alac = ALAC_COMPRESSED,
+		.timeout_ms = 5000,
+	};
+	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
+			     "  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
+			     "            raop: the receiver's address, port 5000 by default\n"
 			     "  SOURCE    a file FFmpeg reads, '-' for raw PCM on stdin, tone:HZ, sweep, ramp",
 		 send_opts);
 	while ((k = cli_next(&c, argc, argv)) != -1) {
 		switch (k) {
 		case O_PROFILE:
-			o->profile = optarg;
-			if (strcmp(optarg, "rtp")) {
-				cli_usage_error(&c, "--profile: '%s' is not available (rtp)", optarg);
+			if (!strcmp(optarg, "rtp")) {
+				o->profile = &profile_rtp;
+			} else if (!strcmp(optarg, "raop")) {
+				o->profile = &profile_raop;
+			} else {
+				cli_usage_error(&c, "--profile: '%s' is not rtp or raop", optarg);
 				return -EINVAL;
 			}
 			break;
 		case O_FORMAT:
 			if (!strcasecmp(optarg, "L16")) {
-				o->bits = 16;
+				po->bits = 16;
 			} else if (!strcasecmp(optarg, "L24")) {
-				o->bits = 24;
+				po->bits = 24;
 			} else {
 				cli_usage_error(&c, "--format: '%s' is not L16 or L24", optarg);
 				return -EINVAL;
 			}
 			break;
 		case O_RATE:
-			if (cli_long(&c, "rate", optarg, 8000, 192000, &o->rate)) {
+			if (cli_long(&c, "rate", optarg, 8000, 192000, &po->rate)) {
 				return -EINVAL;
 			}
 			break;
 		case O_CHANNELS:
-			if (cli_long(&c, "channels", optarg, 1, 8, &o->channels)) {
+			if (cli_long(&c, "channels", optarg, 1, 8, &po->channels)) {
 				return -EINVAL;
 			}
 			break;
 		case O_PTIME:
 			if (cli_duration(&c, "ptime", optarg, NSEC_PER_MSEC, 125 * NSEC_PER_USEC,
-					 20 * NSEC_PER_MSEC, &o->ptime_ns)) {
+					 20 * NSEC_PER_MSEC, &po->ptime_ns)) {
 				return -EINVAL;
 			}
 			break;
 		case O_IFACE:
-			o->iface = optarg;
+			po->iface = optarg;
 			break;
 		case O_TTL:
-			if (cli_long(&c, "ttl", optarg, 1, 255, &o->ttl)) {
+			if (cli_long(&c, "ttl", optarg, 1, 255, &po->ttl)) {
 				return -EINVAL;
 			}
 			break;
 		case O_DSCP:
-			if (cli_long(&c, "dscp", optarg, 0, 63, &o->dscp)) {
+			if (cli_long(&c, "dscp", optarg, 0, 63, &po->dscp)) {
 				return -EINVAL;
 			}
 			break;
 		case O_PT:
-			if (cli_long(&c, "pt", optarg, 0, 127, &o->pt)) {
+			if (cli_long(&c, "pt", optarg, 0, 127, &po->pt)) {
 				return -EINVAL;
 			}
 			break;
@@ -168,11 +183,45 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			if (cli_long(&c, "ssrc", optarg, 0, 0xffffffffL, &v)) {
 				return -EINVAL;
 			}
-			o->ssrc = (uint32_t)v;
-			o->have_ssrc = 1;
+			po->ssrc = (uint32_t)v;
+			po->have_ssrc = 1;
 			break;
 		case O_SDP:
-			o->sdp_path = optarg;
+			po->sdp_path = optarg;
+			break;
+		case O_TO:
+			po->to_name = optarg;
+			break;
+		case O_VOLUME: {
+			char *e;
+
+			d = strtod(optarg, &e);
+			if (*e || !((d >= -30 && d <= 0) || d == -144)) {
+				cli_usage_error(&c, "--volume: '%s' is not -30..0 dB or -144", optarg);
+				return -EINVAL;
+			}
+			po->volume_db = d;
+			po->have_volume = 1;
+			break;
+		}
+		case O_LATENCY:
+			if (cli_duration(&c, "latency", optarg, NSEC_PER_SEC, NSEC_PER_SEC / 2,
+					 10 * NSEC_PER_SEC, &po->latency_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_ENCRYPT:
+			po->encrypt = 1;
+			break;
+		case O_ALAC:
+			if (!strcmp(optarg, "compressed")) {
+				po->alac = ALAC_COMPRESSED;
+			} else if (!strcmp(optarg, "escape")) {
+				po->alac = ALAC_ESCAPE;
+			} else {
+				cli_usage_error(&c, "--alac: '%s' is not compressed or escape", optarg);
+				return -EINVAL;
+			}
 			break;
 		case O_INFMT:
 			o->input_format = optarg;
@@ -253,12 +302,16 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (argc - optind != 2) {
-		cli_usage_error(&c, "needs DEST and SOURCE");
+	if (po->to_name && o->profile != &profile_raop) {
+		cli_usage_error(&c, "--to NAME is for --profile raop");
 		return -EINVAL;
 	}
-	o->dest_s = argv[optind];
-	o->source_s = argv[optind + 1];
+	if (argc - optind != (po->to_name ? 1 : 2)) {
+		cli_usage_error(&c, po->to_name ? "with --to, only SOURCE" : "needs DEST and SOURCE");
+		return -EINVAL;
+	}
+	po->dest_s = po->to_name ? NULL : argv[optind];
+	o->source_s = argv[argc - 1];
 	if (!strcmp(o->source_s, "-") && !o->input_format) {
 		cli_usage_error(&c, "SOURCE '-' needs --input-format, e.g. s16le:48000:2");
 		return -EINVAL;
@@ -273,7 +326,7 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 static void *producer_main(void *arg)
 {
 	struct send_ctx *s = arg;
-	uint32_t spp = s->sched.spp, ch = (uint32_t)s->o.channels;
+	uint32_t spp = s->d.spp, ch = s->d.channels;
 	int64_t ptime = sched_ptime_ns(&s->sched);
 	size_t cap = ring_capacity(s->ring), batch = cap / 4;
 	int32_t *pcm = calloc((size_t)spp * ch, sizeof(int32_t));
@@ -286,20 +339,23 @@ static void *producer_main(void *arg)
 	for (k = 0; !atomic_load(&s->stop); k++) {
 		struct pkt *pk;
 		long n;
+		int len;
 
 		if (s->limit && k >= s->limit) {
 			break;
 		}
 		n = source_read(s->src, pcm, spp);
 		if (n < 0) {
-			s->producer_rc = (int)n;
+			if (n != -EINTR) {
+				s->producer_rc = (int)n;
+			}
 			break;
 		}
 		if (n == 0) {
 			break;
 		}
 		if ((uint32_t)n < spp) {
-			/* the last packet is padded with silence: every source sample is sent */
+			/* the last packet: silence after the source's last sample */
 			memset(pcm + (size_t)n * ch, 0, (size_t)(spp - (uint32_t)n) * ch * sizeof(int32_t));
 		}
 		while (!(pk = ring_produce_begin(s->ring))) {
@@ -321,11 +377,14 @@ static void *producer_main(void *arg)
 				nanosleep(&ts, NULL);
 			}
 		}
-		rtp_write_hdr(pk->data, (uint8_t)s->o.pt, k == 0, (uint16_t)(s->seq0 + k),
-			      sched_rtp_ts(&s->sched, k), s->o.ssrc);
-		pk->len = RTP_HDR_LEN + (uint32_t)pcm_pack_be(pk->data + RTP_HDR_LEN, pcm,
-							      (size_t)spp * ch, s->o.bits);
+		len = s->o.profile->packetize(s->prof, &s->d, k, pcm, (uint32_t)n, pk->data);
+		if (len < 0) {
+			s->producer_rc = len;
+			break;
+		}
+		pk->len = (uint32_t)len;
 		pk->k = k;
+		pk->seq = (uint16_t)(s->d.seq0 + k);
 		pk->launch_ns = sched_launch(&s->sched, k);
 		pk->flags = (uint32_t)n < spp ? PKT_F_LAST : 0;
 		ring_produce_commit(s->ring);
@@ -385,9 +444,11 @@ static int complete(struct send_ctx *s)
 {
 	struct pacer_stats *st = pacer_stats(s->pacer);
 
-	return s->producer_rc == 0 && atomic_load(&st->sent) == atomic_load(&s->built) &&
+	return s->producer_rc == 0 && s->profile_rc == 0 &&
+	       atomic_load(&st->sent) == atomic_load(&s->built) &&
 	       atomic_load(&st->send_errors) == 0 && atomic_load(&st->icmp_errors) == 0 &&
-	       source_decode_errors(s->src) == 0;
+	       source_decode_errors(s->src) == 0 &&
+	       (!s->o.profile->complete || s->o.profile->complete(s->prof));
 }
 
 static int write_report(struct send_ctx *s, const char *path)
@@ -405,19 +466,19 @@ static int write_report(struct send_ctx *s, const char *path)
 	}
 	json_init(&j, f);
 	json_obj(&j, NULL);
-	json_str(&j, "profile", s->o.profile);
+	json_str(&j, "profile", s->o.profile->name);
 	json_str(&j, "backend", s->o.backend);
-	json_str(&j, "dest", net_fmt(&s->dest, dst, sizeof(dst)));
+	json_str(&j, "dest", net_fmt(&s->d.dest, dst, sizeof(dst)));
 	json_str(&j, "source", source_describe(s->src));
-	json_str(&j, "format", s->o.bits == 16 ? "L16" : "L24");
+	json_str(&j, "format", s->d.bits == 16 ? "L16" : "L24");
 	json_uint(&j, "rate", s->sched.rate);
-	json_uint(&j, "channels", (uint64_t)s->o.channels);
+	json_uint(&j, "channels", s->d.channels);
 	json_uint(&j, "samples_per_packet", s->sched.spp);
 	json_num(&j, "ptime_us", (double)sched_ptime_ns(&s->sched) / 1e3);
 	json_obj(&j, "rtp");
-	json_uint(&j, "pt", (uint64_t)s->o.pt);
-	json_uint(&j, "ssrc", s->o.ssrc);
-	json_uint(&j, "seq0", s->seq0);
+	json_uint(&j, "pt", (uint64_t)s->o.p.pt);
+	json_uint(&j, "ssrc", s->d.ssrc);
+	json_uint(&j, "seq0", s->d.seq0);
 	json_uint(&j, "ts0", s->sched.ts0);
 	json_end(&j, '}');
 	json_uint(&j, "packets", atomic_load(&s->built));
@@ -448,6 +509,9 @@ static int write_report(struct send_ctx *s, const char *path)
 	json_end(&j, '}');
 	json_uint(&j, "early", atomic_load(&st->early));
 	json_num(&j, "duration_s", (double)(mono_ns() - s->t_begin) / 1e9);
+	if (s->o.profile->report) {
+		s->o.profile->report(s->prof, &j);
+	}
 	json_end(&j, '}');
 	json_done(&j);
 	if (fclose(f)) {
@@ -467,122 +531,61 @@ static void summary(struct send_ctx *s)
 	fmt_us(b, sizeof(b), hist_quantile(h, 0.99));
 	fmt_us(c, sizeof(c), hist_quantile(h, 0.999));
 	fmt_us(d, sizeof(d), hist_max(h));
-	printf("sent %" PRIu64 " of %" PRIu64 " packets (%u samples each, backend %s%s), late %" PRIu64
-	       " (> %.0f us), send errors %" PRIu64 ", underruns %" PRIu64 "\n",
-	       atomic_load(&st->sent), atomic_load(&s->built), s->sched.spp, s->o.backend,
-	       atomic_load(&st->fifo) ? ", SCHED_FIFO" : "", atomic_load(&st->late),
+	printf("sent %" PRIu64 " of %" PRIu64 " packets (%s, %u samples each, backend %s%s), late %"
+	       PRIu64 " (> %.0f us), send errors %" PRIu64 ", underruns %" PRIu64 "\n",
+	       atomic_load(&st->sent), atomic_load(&s->built), s->o.profile->name, s->sched.spp,
+	       s->o.backend, atomic_load(&st->fifo) ? ", SCHED_FIFO" : "", atomic_load(&st->late),
 	       (double)s->o.late_ns / 1e3, atomic_load(&st->send_errors),
 	       atomic_load(&st->underruns));
 	printf("departure error (%s stamp - launch): p50 %s  p99 %s  p99.9 %s  max %s\n",
 	       which, a, b, c, d);
 }
 
+static int stop_requested(void *arg)
+{
+	return atomic_load(&((struct send_ctx *)arg)->stop);
+}
+
 static int setup(struct send_ctx *s, char *err, size_t errlen)
 {
-	struct source_fmt sf = { (uint32_t)s->o.rate, (uint32_t)s->o.channels, s->o.bits };
-	struct net_tx_opts to = { s->o.iface, (int)s->o.ttl, (int)s->o.dscp, -1 };
-	uint32_t spp, ts0;
-	uint16_t seq0;
-	char dst[80];
-	int rc;
+	struct source_fmt sf;
 
-	rc = net_parse(s->o.dest_s, 5004, &s->dest);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", s->o.dest_s,
-			 rc == -ENOENT ? "unknown host" : "not HOST[:PORT] or [IPV6]:PORT");
-		return rc;
+	s->d.fd = -1;
+	s->prof = s->o.profile->open(&s->o.p, &s->d, err, errlen);
+	if (!s->prof) {
+		return -EIO;
 	}
-	rc = sched_init(&s->sched, (uint32_t)s->o.rate, s->o.ptime_ns, 0, 0, &spp);
-	if (rc < 0) {
-		snprintf(err, errlen, "invalid packet time");
-		return rc;
-	}
-	if (rc == 1) {
-		pr_info("packet time %.3f us is not a whole number of samples at %ld Hz: using %u "
-			"samples (%.3f us)", (double)s->o.ptime_ns / 1e3, s->o.rate, spp,
-			(double)spp * 1e6 / (double)s->o.rate);
-	}
-	size_t plen = RTP_HDR_LEN + (size_t)spp * (size_t)s->o.channels * (s->o.bits / 8);
-
-	if (plen > UDP_MAX_PAYLOAD) {
-		snprintf(err, errlen, "a packet would be %zu bytes, more than UDP carries: shorten "
-			 "--ptime or use fewer channels", plen);
-		return -EMSGSIZE;
-	}
+	sf = (struct source_fmt){ s->d.rate, s->d.channels, s->d.bits };
 	s->src = source_open(s->o.source_s, s->o.input_format, &sf, err, errlen);
 	if (!s->src) {
 		return -errno;
 	}
-	s->fd = net_udp_connect(&s->dest, &to);
-	if (s->fd < 0) {
-		rc = s->fd;
-		snprintf(err, errlen, "cannot send to %s: %s%s", net_fmt(&s->dest, dst, sizeof(dst)),
-			 strerror(-rc), rc == -ENETUNREACH && net_is_multicast(&s->dest) && !s->o.iface
-			 ? " (give --iface for multicast)" : rc == -ENODEV ? " (--iface)" : "");
-		return rc;
-	}
-	{
-		int mtu = 0;
-		socklen_t ml = sizeof(mtu);
-		int lvl = s->dest.ss.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
-		int opt = s->dest.ss.ss_family == AF_INET ? IP_MTU : IPV6_MTU;
-		size_t ip = s->dest.ss.ss_family == AF_INET ? 28 : 48;
-
-		if (!getsockopt(s->fd, lvl, opt, &mtu, &ml) && mtu > 0 && plen + ip > (size_t)mtu) {
-			pr_warn("packets of %zu bytes exceed the path MTU %d: they will be fragmented",
-				plen + ip, mtu);
-		}
-	}
-	if (getrandom(&seq0, sizeof(seq0), 0) != sizeof(seq0) ||
-	    getrandom(&ts0, sizeof(ts0), 0) != sizeof(ts0) ||
-	    (!s->o.have_ssrc && getrandom(&s->o.ssrc, 4, 0) != 4)) {
-		snprintf(err, errlen, "no random numbers: %s", strerror(errno));
-		return -errno;
-	}
-	s->seq0 = seq0;
-	s->sched.ts0 = ts0;
+	source_set_interrupt(s->src, stop_requested, s);
+	/* exact whole-sample schedule; its start is set once the pacer and the receiver are ready */
+	s->sched = (struct schedule){ .rate = s->d.rate, .spp = s->d.spp, .ts0 = s->d.ts0 };
 	s->clk = clocks_new();
 	size_t nslots = (size_t)(s->o.lookahead_ns / sched_ptime_ns(&s->sched)) + 1;
 
-	s->ring = ring_new(nslots < 8 ? 8 : nslots, plen);
+	s->ring = ring_new(nslots < 8 ? 8 : nslots, s->d.max_packet);
 	/* two seconds of history for retransmits (RAOP asks for >= 2 s) */
-	s->hist = history_new((size_t)(2 * NSEC_PER_SEC / sched_ptime_ns(&s->sched)) + 1, plen);
-	if (!s->clk || !s->ring || !s->hist) {
+	s->d.hist = history_new((size_t)(2 * NSEC_PER_SEC / sched_ptime_ns(&s->sched)) + 1,
+				s->d.max_packet);
+	if (!s->clk || !s->ring || !s->d.hist) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	if (s->o.seconds_ns) {
 		s->limit = (uint64_t)((unsigned __int128)s->o.seconds_ns * s->sched.rate /
-				      NSEC_PER_SEC / spp);
+				      NSEC_PER_SEC / s->sched.spp);
 		if (s->limit == 0) {
 			s->limit = 1;
 		}
 	}
 	int64_t tf = source_total_frames(s->src);
 
-	s->total_pkts = tf > 0 ? (tf + spp - 1) / spp : -1;
+	s->total_pkts = tf > 0 ? (tf + s->sched.spp - 1) / s->sched.spp : -1;
 	if (s->limit && (s->total_pkts < 0 || (uint64_t)s->total_pkts > s->limit)) {
 		s->total_pkts = (int64_t)s->limit;
-	}
-	if (s->o.sdp_path) {
-		struct sdp_stream d = {
-			.name = "txpace", .dest = s->dest, .ttl = (int)s->o.ttl, .pt = (uint8_t)s->o.pt,
-			.encoding = s->o.bits == 16 ? "L16" : "L24", .rate = s->sched.rate,
-			.channels = (uint32_t)s->o.channels, .ptime_ns = sched_ptime_ns(&s->sched),
-			.session_id = (uint64_t)clock_ns(CLOCK_REALTIME) / NSEC_PER_SEC,
-		};
-		char buf[2048];
-		FILE *f;
-		int n;
-
-		d.origin.len = sizeof(d.origin.ss);
-		getsockname(s->fd, (struct sockaddr *)&d.origin.ss, &d.origin.len);
-		n = sdp_format(&d, buf, sizeof(buf));
-		f = fopen(s->o.sdp_path, "w");
-		if (n < 0 || !f || fwrite(buf, 1, (size_t)n, f) != (size_t)n || fclose(f)) {
-			snprintf(err, errlen, "cannot write SDP %s: %s", s->o.sdp_path, strerror(errno));
-			return -EIO;
-		}
 	}
 	return 0;
 }
@@ -590,20 +593,78 @@ static int setup(struct send_ctx *s, char *err, size_t errlen)
 static void teardown(struct send_ctx *s)
 {
 	pacer_free(s->pacer);
-	history_free(s->hist);
+	if (s->prof) {
+		s->o.profile->close(s->prof);
+	}
+	history_free(s->d.hist);
 	ring_free(s->ring);
 	clocks_free(s->clk);
 	source_free(s->src);
-	if (s->fd >= 0) {
-		close(s->fd);
+	if (s->d.fd >= 0) {
+		close(s->d.fd);
+	}
+}
+
+/* The first signal asks for a clean stop; a second one ends the process as usual. */
+static void on_interrupt(struct send_ctx *s)
+{
+	s->interrupted = 1;
+	atomic_store(&s->stop, 1);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	/* before the first launch nothing has left: drop what is queued */
+	if (mono_ns() < s->sched.start_ns) {
+		pacer_abort(s->pacer);
+	}
+}
+
+/* Main thread while the pacer runs: profile duties (timing, control), status, signals. */
+static void run_loop(struct send_ctx *s, int tty)
+{
+	int64_t next_status = mono_ns(), next_prof = 0;
+
+	while (!pacer_done(s->pacer)) {
+		struct pollfd pfd[8];
+		int n = s->o.profile->poll_fds ? s->o.profile->poll_fds(s->prof, pfd, 8) : 0;
+		int64_t now = mono_ns(), wake = next_status;
+
+		if (next_prof && next_prof < wake) {
+			wake = next_prof;
+		}
+		poll(pfd, (nfds_t)n, wake > now ? (int)((wake - now) / NSEC_PER_MSEC) + 1 : 0);
+		now = mono_ns();
+		if (s->o.profile->service && !s->profile_rc) {
+			next_prof = 0;
+			s->profile_rc = s->o.profile->service(s->prof, &s->sched, now, &next_prof,
+							      s->perr, sizeof(s->perr));
+			if (s->profile_rc) {
+				/* the receiver is gone: nothing more can be delivered */
+				atomic_store(&s->stop, 1);
+				pacer_abort(s->pacer);
+			}
+		}
+		if (cli_stop && !s->interrupted) {
+			on_interrupt(s);
+		}
+		if (now >= next_status) {
+			int64_t step = clocks_track(s->clk);
+
+			if (step > NSEC_PER_MSEC) {
+				pr_warn("a system clock stepped by %.3f ms", (double)step / 1e6);
+			}
+			if (tty && !s->o.quiet) {
+				status_line(s, 0);
+			}
+			next_status = now + 250 * NSEC_PER_MSEC;
+		}
 	}
 }
 
 int cmd_send(int argc, char **argv)
 {
-	struct send_ctx s = { .fd = -1 };
+	struct send_ctx s = { .d.fd = -1 };
 	char err[512] = "";
-	int rc, tty = isatty(STDERR_FILENO), ret = EXIT_FAIL;
+	int rc, tty = isatty(STDERR_FILENO), ret = EXIT_FAIL, started = 0;
 
 	rc = parse_opts(&s.o, argc, argv);
 	if (rc) {
@@ -622,7 +683,7 @@ int cmd_send(int argc, char **argv)
 		.ptime_ns = sched_ptime_ns(&s.sched), .timestamps = s.o.timestamps,
 	};
 
-	s.pacer = pacer_new(&pc, s.fd, s.ring, s.hist, s.clk);
+	s.pacer = pacer_new(&pc, s.d.fd, s.ring, s.d.hist, s.clk);
 	if (!s.pacer) {
 		pr_err("cannot create pacer: %s", strerror(errno));
 		goto out;
@@ -630,55 +691,54 @@ int cmd_send(int argc, char **argv)
 	/* workers never see the stop signals: the main thread handles them */
 	cli_block_signals(1);
 	rc = pacer_start(s.pacer);
-	if (!rc) {
-		/* the schedule starts after the pacer is set up, so setup never makes packets late */
-		if (s.o.start_at > 0) {
-			s.sched.start_ns = clocks_to_mono(s.clk, CLOCK_REALTIME,
-							  (int64_t)(s.o.start_at * 1e9));
-			if (s.sched.start_ns < mono_ns() + 10 * NSEC_PER_MSEC) {
-				pr_err("--start-at is in the past or too close (%.3f s from now)",
-				       (double)(s.sched.start_ns - mono_ns()) / 1e9);
-				rc = -ESRCH;
-			}
-		} else {
-			s.sched.start_ns = mono_ns() + s.o.start_delay_ns;
-		}
-		if (!rc) {
-			rc = -pthread_create(&s.producer, NULL, producer_main, &s);
-		}
-	}
 	cli_block_signals(0);
 	if (rc) {
-		if (rc != -ESRCH) {
-			pr_err("cannot start: %s", strerror(-rc));
-		}
-		/* the pacer waits for a ring that never fills: close it */
-		ring_close(s.ring);
-		pacer_join(s.pacer);
-		goto out;
+		pr_err("cannot start the pacer: %s", strerror(-rc));
+		goto out_pacer;
 	}
-	while (!pacer_done(s.pacer)) {
-		struct timespec ts = { 0, 250 * 1000 * 1000 };
-		int64_t step;
+	/* the schedule starts after the pacer is set up, so setup never makes packets late */
+	int64_t earliest = mono_ns() + s.o.start_delay_ns;
 
-		nanosleep(&ts, NULL);
-		step = clocks_track(s.clk);
-		if (step > NSEC_PER_MSEC) {
-			pr_warn("a system clock stepped by %.3f ms", (double)step / 1e6);
-		}
-		if (cli_stop && !s.interrupted) {
-			s.interrupted = 1;
-			atomic_store(&s.stop, 1);
-			pacer_finish(s.pacer);
-		}
-		if (tty && !s.o.quiet) {
-			status_line(&s, 0);
+	if (s.o.start_at > 0) {
+		earliest = clocks_to_mono(s.clk, CLOCK_REALTIME, (int64_t)(s.o.start_at * 1e9));
+		if (earliest < mono_ns() + 10 * NSEC_PER_MSEC) {
+			pr_err("--start-at is in the past or too close (%.3f s from now)",
+			       (double)(earliest - mono_ns()) / 1e9);
+			goto out_pacer;
 		}
 	}
+	rc = s.o.profile->start(s.prof, &s.sched, earliest, err, sizeof(err));
+	if (rc) {
+		pr_err("%s", err[0] ? err : strerror(-rc));
+		goto out_pacer;
+	}
+	cli_block_signals(1);
+	rc = pthread_create(&s.producer, NULL, producer_main, &s);
+	cli_block_signals(0);
+	if (rc) {
+		pr_err("cannot start: %s", strerror(rc));
+		goto out_pacer;
+	}
+	started = 1;
+	run_loop(&s, tty);
+	atomic_store(&s.stop, 1);
 	pthread_join(s.producer, NULL);
-	rc = pacer_join(s.pacer);
+	pacer_join(s.pacer);
 	if (tty && !s.o.quiet) {
 		status_line(&s, 1);
+	}
+	if (s.profile_rc) {
+		pr_err("%s", s.perr);
+	} else if (s.o.profile->finish) {
+		/* the last packet has left: let the receiver play it, then close the session */
+		int64_t last = sched_launch(&s.sched, atomic_load(&s.built) ?
+						      atomic_load(&s.built) - 1 : 0);
+
+		s.profile_rc = s.o.profile->finish(s.prof, &s.sched, last, s.interrupted, s.perr,
+						   sizeof(s.perr));
+		if (s.profile_rc) {
+			pr_err("%s", s.perr);
+		}
 	}
 	if (s.producer_rc) {
 		pr_err("source %s failed: %s", s.o.source_s, strerror(-s.producer_rc));
@@ -697,7 +757,7 @@ int cmd_send(int argc, char **argv)
 		rtp_parse(st->last_bounce, sizeof(st->last_bounce), &b);
 		pr_err("%s: %" PRIu64 " of %" PRIu64 " packets came back as errors (%s; RTP seq %u..%u)"
 		       ", %" PRIu64 " could not be sent",
-		       net_fmt(&s.dest, dst, sizeof(dst)), atomic_load(&st->icmp_errors),
+		       net_fmt(&s.d.dest, dst, sizeof(dst)), atomic_load(&st->icmp_errors),
 		       atomic_load(&s.built), strerror(atomic_load(&st->last_error)), a.seq, b.seq,
 		       atomic_load(&st->send_errors));
 	}
@@ -709,6 +769,14 @@ int cmd_send(int argc, char **argv)
 		goto out;
 	}
 	ret = complete(&s) ? EXIT_OK : EXIT_FAIL;
+	goto out;
+out_pacer:
+	/* the pacer waits for a ring that will never fill: close it and let the thread end */
+	if (!started) {
+		ring_close(s.ring);
+		pacer_abort(s.pacer);
+		pacer_join(s.pacer);
+	}
 out:
 	teardown(&s);
 	return ret;

@@ -2,6 +2,7 @@
 /* Source module: the only file that touches libavformat/libavcodec/libswresample. */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 
+#include "txpace/cli.h"
 #include "txpace/log.h"
 #include "txpace/source.h"
 
@@ -40,6 +42,12 @@ struct source {
 	enum AVSampleFormat out_sfmt;
 	int32_t *buf;		/* converted frames not yet handed out */
 	size_t buf_frames, buf_off, buf_cap;
+	/* the decoder's output as swr was set up for it (a change mid-stream reconfigures) */
+	int swr_rate, swr_fmt;
+	AVChannelLayout swr_layout;
+	int consecutive_errors;
+	int (*intr)(void *);
+	void *intr_arg;
 	/* stdin */
 	enum raw_fmt raw;
 	uint32_t in_rate, in_ch;
@@ -75,6 +83,10 @@ static int make_swr(struct source *s, AVChannelLayout *in_layout, enum AVSampleF
 
 	av_channel_layout_default(&out_layout, (int)s->fmt.channels);
 	s->out_sfmt = s->fmt.bits == 16 ? AV_SAMPLE_FMT_S16 : AV_SAMPLE_FMT_S32;
+	s->swr_rate = in_rate;
+	s->swr_fmt = in_fmt;
+	av_channel_layout_uninit(&s->swr_layout);
+	av_channel_layout_copy(&s->swr_layout, in_layout);
 	rc = swr_alloc_set_opts2(&s->swr, &out_layout, s->out_sfmt, (int)s->fmt.rate, in_layout,
 				 in_fmt, in_rate, 0, NULL);
 	av_channel_layout_uninit(&out_layout);
@@ -150,6 +162,19 @@ static int convert(struct source *s, const uint8_t **in, int in_frames)
 	return n;
 }
 
+static int interrupted(void *arg)
+{
+	struct source *s = arg;
+
+	return cli_stop || (s->intr && s->intr(s->intr_arg));
+}
+
+void source_set_interrupt(struct source *s, int (*cb)(void *arg), void *arg)
+{
+	s->intr = cb;
+	s->intr_arg = arg;
+}
+
 static int open_file(struct source *s, const char *path, char *err, size_t errlen)
 {
 	const AVCodec *codec;
@@ -157,6 +182,12 @@ static int open_file(struct source *s, const char *path, char *err, size_t errle
 	char eb[128];
 	int rc;
 
+	s->fc = avformat_alloc_context();
+	if (!s->fc) {
+		return AVERROR(ENOMEM);
+	}
+	/* a slow or stalled input (a network URL) gives up when we are told to stop */
+	s->fc->interrupt_callback = (AVIOInterruptCB){ interrupted, s };
 	rc = avformat_open_input(&s->fc, path, NULL, NULL);
 	if (rc < 0) {
 		/* a missing or unreadable file says so; anything else is not media FFmpeg reads */
@@ -184,8 +215,10 @@ static int open_file(struct source *s, const char *path, char *err, size_t errle
 	if (!s->cc) {
 		return AVERROR(ENOMEM);
 	}
-	avcodec_parameters_to_context(s->cc, st->codecpar);
-	rc = avcodec_open2(s->cc, codec, NULL);
+	rc = avcodec_parameters_to_context(s->cc, st->codecpar);
+	if (rc >= 0) {
+		rc = avcodec_open2(s->cc, codec, NULL);
+	}
 	if (rc < 0) {
 		set_err(err, errlen, "%s: cannot open %s decoder: %s", path, codec->name,
 			averr(rc, eb, sizeof(eb)));
@@ -222,6 +255,35 @@ static int open_file(struct source *s, const char *path, char *err, size_t errle
 	return 0;
 }
 
+/*
+ * A stream may change rate, sample format or channels mid-way (chained Ogg, HE-AAC with
+ * parametric stereo, broadcast TS): flush what swr holds and set it up for the new input.
+ */
+static int reconfigure_if_changed(struct source *s, AVFrame *f)
+{
+	int rc;
+
+	if (f->sample_rate == s->swr_rate && f->format == s->swr_fmt &&
+	    !av_channel_layout_compare(&f->ch_layout, &s->swr_layout)) {
+		return 0;
+	}
+	if (f->sample_rate <= 0 || f->ch_layout.nb_channels <= 0) {
+		return AVERROR_INVALIDDATA;
+	}
+	pr_debug("source format changed: %d Hz %d ch", f->sample_rate, f->ch_layout.nb_channels);
+	do {
+		rc = convert(s, NULL, 0);
+	} while (rc > 0);
+	swr_free(&s->swr);
+	if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
+		int ch = f->ch_layout.nb_channels;
+
+		av_channel_layout_uninit(&f->ch_layout);
+		av_channel_layout_default(&f->ch_layout, ch);
+	}
+	return make_swr(s, &f->ch_layout, (enum AVSampleFormat)f->format, f->sample_rate);
+}
+
 /* Decode until at least one converted frame is buffered or the file ends. */
 static int fill_file(struct source *s)
 {
@@ -229,9 +291,17 @@ static int fill_file(struct source *s)
 	int rc;
 
 	while (s->buf_frames == s->buf_off && !s->flushed) {
+		if (interrupted(s)) {
+			return -EINTR;
+		}
 		rc = avcodec_receive_frame(s->cc, s->frame);
 		if (rc == 0) {
-			rc = convert(s, (const uint8_t **)s->frame->extended_data, s->frame->nb_samples);
+			s->consecutive_errors = 0;
+			rc = reconfigure_if_changed(s, s->frame);
+			if (rc == 0) {
+				rc = convert(s, (const uint8_t **)s->frame->extended_data,
+					     s->frame->nb_samples);
+			}
 			av_frame_unref(s->frame);
 			if (rc < 0) {
 				return rc;
@@ -249,8 +319,11 @@ static int fill_file(struct source *s)
 			continue;
 		}
 		if (rc != AVERROR(EAGAIN)) {
-			/* a broken frame: counted, reported, the stream goes on */
+			/* a broken frame: counted, reported, the stream goes on (but not forever) */
 			s->decode_errors++;
+			if (++s->consecutive_errors > 1000) {
+				return -EIO;
+			}
 			continue;
 		}
 		if (s->eof_demux) {
@@ -333,10 +406,18 @@ static int fill_stdin(struct source *s)
 			}
 			continue;
 		}
+		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+
+		if (interrupted(s)) {
+			return -EINTR;
+		}
+		if (poll(&pfd, 1, 100) == 0) {
+			continue;
+		}
 		ssize_t n = read(STDIN_FILENO, s->raw_buf + s->raw_fill, want - s->raw_fill);
 
 		if (n < 0) {
-			if (errno == EINTR) {
+			if (errno == EINTR || errno == EAGAIN) {
 				continue;
 			}
 			return -errno;
@@ -351,7 +432,8 @@ static int fill_stdin(struct source *s)
 		s->raw_fill += (size_t)n;
 		size_t frames = s->raw_fill / fsz;
 
-		if (frames == 0 || (n > 0 && s->raw_fill < want)) {
+		/* convert whatever whole frames have arrived: a live pipe must not wait for more */
+		if (frames == 0) {
 			continue;
 		}
 		const uint8_t *in = s->raw_buf;
@@ -466,6 +548,7 @@ void source_free(struct source *s)
 		return;
 	}
 	swr_free(&s->swr);
+	av_channel_layout_uninit(&s->swr_layout);
 	av_frame_free(&s->frame);
 	av_packet_free(&s->pkt);
 	avcodec_free_context(&s->cc);
@@ -507,10 +590,10 @@ static long gen_read(struct source *s, int32_t *out, size_t frames)
 			continue;
 		}
 		if (s->kind == SRC_TONE) {
-			/* phase from the sample index (mod rate), so a long tone stays exact */
-			double cyc = fmod(s->freq * (double)(s->pos % (uint64_t)rate), rate) / rate;
+			/* phase from the sample index in 64-bit precision: no drift, no jumps */
+			long double cyc = fmodl((long double)s->freq * (long double)s->pos, rate) / rate;
 
-			v = quantize(0.5 * sin(2 * M_PI * cyc), s->fmt.bits);
+			v = quantize(0.5 * sin(2 * M_PI * (double)cyc), s->fmt.bits);
 		} else {
 			double t = fmod((double)s->pos / rate, s->sweep_secs);
 			double k = log(s->sweep_f1 / s->sweep_f0) / s->sweep_secs;

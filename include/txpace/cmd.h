@@ -8,5 +8,6 @@ int cmd_measure(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif

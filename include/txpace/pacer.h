@@ -47,10 +47,11 @@ struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
 void pacer_free(struct pacer *p);
 /** Start the pacer thread and wait until its setup is done. @return 0 or -errno */
 int pacer_start(struct pacer *p);
-/** Ask the pacer to stop after the packets already in the ring. */
-void pacer_finish(struct pacer *p);
+/* The pacer ends when the producer has closed the ring and every packet in it has left. */
 /** Ask the pacer to stop now, leaving the rest of the ring unsent. */
 void pacer_abort(struct pacer *p);
+/** @return 1 once pacer_abort() was called (backends poll it in long waits) */
+int pacer_aborted(const struct pacer *p);
 /** @return 1 once the pacer thread has ended */
 int pacer_done(struct pacer *p);
 /** Wait for the thread. @return 0, or the negative errno that stopped it */

@@ -12,6 +12,8 @@ struct pkt {
 	int64_t launch_ns;	/* CLOCK_MONOTONIC */
 	uint32_t len;
 	uint32_t flags;		/* PKT_F_* */
+	uint32_t seq;		/* the profile's sequence number: history and stamp key */
+	uint32_t pad;
 	uint8_t data[];
 };
 

@@ -36,6 +36,8 @@ struct rtsp;
 /** Connect to @a within @timeout_ms. NULL with errno set (ETIMEDOUT, ECONNREFUSED, ...). */
 struct rtsp *rtsp_connect(const struct net_addr *a, int timeout_ms);
 void rtsp_close(struct rtsp *c);
+/** @return the TCP socket (to watch it for the receiver closing the connection) */
+int rtsp_fd(const struct rtsp *c);
 /** @return the socket's local address (what the receiver sees as us) */
 const struct net_addr *rtsp_local(const struct rtsp *c);
 /** Set headers sent with every request ("Name: value\r\n..."), e.g. Session, User-Agent. */

@@ -29,6 +29,11 @@ void source_free(struct source *s);
  * @return frames read (fewer only at the end), 0 at the end, or a negative errno
  */
 long source_read(struct source *s, int32_t *buf, size_t frames);
+/**
+ * Let blocking reads (stdin, a network URL) give up when @cb returns non-zero; source_read()
+ * then returns -EINTR. The stop signal (cli_stop) interrupts them as well.
+ */
+void source_set_interrupt(struct source *s, int (*cb)(void *arg), void *arg);
 /** @return total frames at the stream rate if known, else -1 */
 int64_t source_total_frames(const struct source *s);
 /** @return packets the decoder could not decode (their samples are missing from the stream) */

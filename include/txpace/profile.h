@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Stream profiles (plain RTP, RAOP, ...): what is on the wire and how the receiver is spoken to. */
+#ifndef TXPACE_PROFILE_H
+#define TXPACE_PROFILE_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "txpace/alac.h"
+#include "txpace/json.h"
+#include "txpace/net.h"
+#include "txpace/sched.h"
+
+struct history;
+
+/* What the user asked for (send's options that concern the stream and the receiver). */
+struct profile_opts {
+	const char *dest_s;	/* DEST argument, or NULL with to_name */
+	const char *to_name;	/* RAOP: a receiver's name from mDNS */
+	const char *iface, *sdp_path;
+	unsigned bits;
+	long rate, channels, ttl, dscp, pt;
+	int64_t ptime_ns;
+	uint32_t ssrc;
+	int have_ssrc;
+	double volume_db;
+	int have_volume;
+	int64_t latency_ns;
+	int encrypt;
+	enum alac_mode alac;
+	int64_t timeout_ms;	/* for answers from the receiver */
+};
+
+/* What the profile decided; the pipeline follows it. */
+struct stream_desc {
+	uint32_t rate, channels, bits, spp;
+	size_t max_packet;
+	int fd;			/* connected socket the pacer sends audio on */
+	uint16_t seq0;
+	uint32_t ts0, ssrc;
+	struct net_addr dest;
+	struct history *hist;	/* packets already sent, by RTP sequence number */
+};
+
+struct profile_ops {
+	const char *name;
+	/** Connect/negotiate; fill @d. @return private state, or NULL with a one-line reason */
+	void *(*open)(const struct profile_opts *o, struct stream_desc *d, char *err, size_t errlen);
+	/** Producer thread: packet @k from @frames of PCM (< spp only for the last). @return bytes */
+	int (*packetize)(void *p, const struct stream_desc *d, uint64_t k, const int32_t *pcm,
+			 uint32_t frames, uint8_t *out);
+	/** Main thread, pacer ready: set @s->start_ns (at or after @earliest). @return 0 or -errno */
+	int (*start)(void *p, struct schedule *s, int64_t earliest, char *err, size_t errlen);
+	/** Main thread: the descriptors to watch. @return how many were written to @pfd */
+	int (*poll_fds)(void *p, struct pollfd *pfd, int max);
+	/**
+	 * Main thread: handle readable descriptors and timed duties.
+	 * @return 0, or -errno when the session is lost (with a one-line reason in @err)
+	 */
+	int (*service)(void *p, const struct schedule *s, int64_t now, int64_t *next, char *err,
+		       size_t errlen);
+	/** After the last packet left (launch @last_launch): let it play out, then close the session. */
+	int (*finish)(void *p, const struct schedule *s, int64_t last_launch, int interrupted,
+		      char *err, size_t errlen);
+	/** @return 1 when the profile met every duty (e.g. every retransmit request was served) */
+	int (*complete)(void *p);
+	void (*report)(void *p, struct json *j);
+	void (*close)(void *p);
+};
+
+extern const struct profile_ops profile_rtp, profile_raop;
+
+#endif

@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Profile raop: AirPlay 1. RTSP session (OPTIONS, ANNOUNCE, SETUP, RECORD, SET_PARAMETER,
+ * keep-alive, TEARDOWN), ALAC audio (optionally AES), and the UDP duties: timing replies, sync
+ * packets from the schedule, retransmits from history.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "txpace/alac.h"
+#include "txpace/cli.h"
+#include "txpace/clock.h"
+#include "txpace/crypto.h"
+#include "txpace/discover.h"
+#include "txpace/history.h"
+#include "txpace/log.h"
+#include "txpace/profile.h"
+#include "txpace/raop.h"
+#include "txpace/rtp.h"
+#include "txpace/rtsp.h"
+
+#define RAOP_RATE 44100
+#define RECEIVER_LATENCY 11025	/* what receivers add themselves when they do not say */
+#define KEEPALIVE_NS (25 * NSEC_PER_SEC)
+
+struct raop {
+	struct rtsp *rtsp;
+	char url[160], rname[160];
+	int ctl_fd, tim_fd;
+	struct net_addr peer, ctl_peer;
+	uint16_t ctl_port, tim_port;
+	uint32_t audio_latency, latency_frames;
+	struct alac_enc *alac;
+	struct aes_cbc *aes;
+	struct history *hist;
+	const struct stream_desc *d;
+	int64_t ntp_base;		/* REALTIME - MONOTONIC at open: a steady wall-clock-like time */
+	int64_t timeout_ms;
+	int64_t next_sync, next_keepalive;
+	int first_sync;
+	uint16_t rtx_seq;
+	uint64_t timing_replies, syncs, rtx_requests, rtx_packets, rtx_served, rtx_missed;
+	uint64_t payload_bytes, packets;
+};
+
+int raop_parse_resend(const uint8_t *b, size_t len, struct raop_resend *r)
+{
+	if (len < 8 || (b[0] & 0x7f) != 0x00 || (b[0] & 0x80) != 0x80 ||
+	    (b[1] & 0x7f) != (RAOP_RESEND_REQ & 0x7f)) {
+		return -EINVAL;
+	}
+	r->first = (uint16_t)(b[4] << 8 | b[5]);
+	r->count = (uint16_t)(b[6] << 8 | b[7]);
+	return r->count ? 0 : -EINVAL;
+}
+
+int raop_parse_timing(const uint8_t *b, size_t len, uint64_t *transmit)
+{
+	if (len < 32 || (b[0] & 0xc0) != 0x80 || (b[1] & 0x7f) != (RAOP_TIMING_REQ & 0x7f)) {
+		return -EINVAL;
+	}
+	*transmit = 0;
+	for (int i = 24; i < 32; i++) {
+		*transmit = *transmit << 8 | b[i];
+	}
+	return 0;
+}
+
+uint64_t raop_ntp(int64_t ns)
+{
+	uint64_t secs = (uint64_t)(ns / NSEC_PER_SEC) + 2208988800ull;
+	uint64_t frac = ((uint64_t)(ns % NSEC_PER_SEC) << 32) / NSEC_PER_SEC;
+
+	return secs << 32 | frac;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static int64_t ntp_now_ns(const struct raop *r, int64_t mono)
+{
+	return mono + r->ntp_base;
+}
+
+/* One RTSP exchange with the reasons a user needs when it fails. */
+static int request(struct raop *r, const char *method, const char *uri, const char *extra,
+		   const char *ctype, const void *body, size_t blen, struct rtsp_resp *resp,
+		   char *err, size_t errlen)
+{
+	int rc = rtsp_request(r->rtsp, method, uri, extra, ctype, body, blen, resp);
+
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "%s: no answer to %s within %" PRId64 " ms", r->rname, method,
+			 r->timeout_ms);
+	} else if (rc == -ECONNRESET) {
+		snprintf(err, errlen, "%s closed the connection during %s", r->rname, method);
+	} else if (rc == -EPROTO) {
+		snprintf(err, errlen, "%s answered %s with something that is not RTSP", r->rname,
+			 method);
+	} else if (rc) {
+		snprintf(err, errlen, "%s: %s failed: %s", r->rname, method, strerror(-rc));
+	} else if (resp->status == 453) {
+		snprintf(err, errlen, "%s is busy (453 %s): another sender is playing to it", r->rname,
+			 resp->reason);
+		rc = -EBUSY;
+	} else if (resp->status == 401) {
+		snprintf(err, errlen, "%s wants a password (401), which txpace does not support",
+			 r->rname);
+		rc = -EACCES;
+	} else if (resp->status != 200) {
+		snprintf(err, errlen, "%s refused %s: %d %s", r->rname, method, resp->status,
+			 resp->reason);
+		rc = -EPROTO;
+	}
+	return rc;
+}
+
+static int transport_port(const char *t, const char *key)
+{
+	const char *p = t;
+	size_t kl = strlen(key);
+
+	while ((p = strstr(p, key))) {
+		if ((p == t || p[-1] == ';') && p[kl] == '=') {
+			long v = strtol(p + kl + 1, NULL, 10);
+
+			return v > 0 && v < 65536 ? (int)v : -1;
+		}
+		p += kl;
+	}
+	return -1;
+}
+
+static int udp_bound(int family, uint16_t *port)
+{
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -errno;
+	}
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static void set_port(struct net_addr *a, int port)
+{
+	if (a->ss.ss_family == AF_INET) {
+		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
+	} else {
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
+	}
+}
+
+static void raop_close(void *priv)
+{
+	struct raop *r = priv;
+
+	if (!r) {
+		return;
+	}
+	rtsp_close(r->rtsp);
+	if (r->ctl_fd >= 0) {
+		close(r->ctl_fd);
+	}
+	if (r->tim_fd >= 0) {
+		close(r->tim_fd);
+	}
+	alac_enc_free(r->alac);
+	aes_cbc_free(r->aes);
+	free(r);
+}
+
+static int announce(struct raop *r, const struct profile_opts *o, uint32_t sid, char *err,
+		    size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN], sdp[2048], keyl[600] = "";
+	const struct net_addr *l = rtsp_local(r->rtsp);
+	int v6 = l->ss.ss_family == AF_INET6;
+	struct rtsp_resp resp;
+
+	inet_ntop(l->ss.ss_family, v6 ? (const void *)&((const struct sockaddr_in6 *)&l->ss)->sin6_addr
+				       : (const void *)&((const struct sockaddr_in *)&l->ss)->sin_addr,
+		  host, sizeof(host));
+	inet_ntop(r->peer.ss.ss_family,
+		  v6 ? (const void *)&((const struct sockaddr_in6 *)&r->peer.ss)->sin6_addr
+		     : (const void *)&((const struct sockaddr_in *)&r->peer.ss)->sin_addr,
+		  peer, sizeof(peer));
+	snprintf(r->url, sizeof(r->url), "rtsp://%s/%u", host, sid);
+	if (o->encrypt) {
+		uint8_t key[16], iv[16], wrapped[512];
+		char kb[400], ib[40];
+		int wl;
+
+		if (crypto_random(key, 16) || crypto_random(iv, 16)) {
+			snprintf(err, errlen, "no random numbers for the AES key");
+			return -EIO;
+		}
+		wl = crypto_raop_wrap_key(key, wrapped, sizeof(wrapped));
+		r->aes = aes_cbc_new(key, iv);
+		if (wl < 0 || !r->aes) {
+			snprintf(err, errlen, "cannot set up AES encryption");
+			return -EIO;
+		}
+		crypto_base64(wrapped, (size_t)wl, kb, sizeof(kb));
+		crypto_base64(iv, 16, ib, sizeof(ib));
+		snprintf(keyl, sizeof(keyl), "a=rsaaeskey:%s\r\na=aesiv:%s\r\n", kb, ib);
+	}
+	int n = snprintf(sdp, sizeof(sdp),
+			 "v=0\r\no=iTunes %u 0 IN %s %s\r\ns=iTunes\r\nc=IN %s %s\r\nt=0 0\r\n"
+			 "m=audio 0 RTP/AVP 96\r\na=rtpmap:96 AppleLossless\r\n"
+			 "a=fmtp:96 %d 0 16 40 10 14 2 255 0 0 %d\r\n%s",
+			 sid, v6 ? "IP6" : "IP4", host, v6 ? "IP6" : "IP4", peer, ALAC_FRAMES,
+			 RAOP_RATE, keyl);
+
+	return request(r, "ANNOUNCE", r->url, NULL, "application/sdp", sdp, (size_t)n, &resp, err,
+		       errlen);
+}
+
+static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char *err,
+		       size_t errlen)
+{
+	struct raop *r = calloc(1, sizeof(*r));
+	struct rtsp_resp resp;
+	struct net_tx_opts to = { o->iface, -1, (int)o->dscp, -1 };
+	uint8_t rnd[16];
+	char common[256], transport[256], extra[256];
+	const char *t, *v;
+	uint32_t sid;
+	int srv, rc;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->ctl_fd = r->tim_fd = -1;
+	r->timeout_ms = o->timeout_ms;
+	if (o->to_name) {
+		rc = discover_raop(o->to_name, 5000, &r->peer, err, errlen);
+		if (rc) {
+			goto fail;
+		}
+		snprintf(r->rname, sizeof(r->rname), "%s", o->to_name);
+	} else {
+		rc = net_parse(o->dest_s, 5000, &r->peer);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", o->dest_s,
+				 rc == -ENOENT ? "unknown host" : "not HOST[:PORT] or [IPV6]:PORT");
+			goto fail;
+		}
+		net_fmt(&r->peer, r->rname, sizeof(r->rname));
+	}
+	r->rtsp = rtsp_connect(&r->peer, (int)o->timeout_ms);
+	if (!r->rtsp) {
+		snprintf(err, errlen, "cannot connect to %s: %s", r->rname, strerror(errno));
+		goto fail;
+	}
+	if (crypto_random(rnd, sizeof(rnd))) {
+		snprintf(err, errlen, "no random numbers");
+		goto fail;
+	}
+	sid = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3];
+	d->seq0 = (uint16_t)(rnd[4] << 8 | rnd[5]);
+	d->ts0 = (uint32_t)rnd[6] << 24 | (uint32_t)rnd[7] << 16 | (uint32_t)rnd[8] << 8 | rnd[9];
+	d->ssrc = o->have_ssrc ? o->ssrc : (uint32_t)rnd[10] << 24 | (uint32_t)rnd[11] << 16 |
+						   (uint32_t)rnd[12] << 8 | rnd[13];
+	snprintf(common, sizeof(common),
+		 "User-Agent: txpace/0.1\r\nClient-Instance: %02X%02X%02X%02X%02X%02X%02X%02X\r\n",
+		 rnd[8], rnd[9], rnd[10], rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
+	rtsp_set_common(r->rtsp, common);
+	if (request(r, "OPTIONS", "*", NULL, NULL, NULL, 0, &resp, err, errlen) ||
+	    announce(r, o, sid, err, errlen)) {
+		goto fail;
+	}
+	r->ctl_fd = udp_bound(r->peer.ss.ss_family, &r->ctl_port);
+	r->tim_fd = udp_bound(r->peer.ss.ss_family, &r->tim_port);
+	if (r->ctl_fd < 0 || r->tim_fd < 0) {
+		snprintf(err, errlen, "cannot open the control and timing ports: %s", strerror(errno));
+		goto fail;
+	}
+	snprintf(extra, sizeof(extra),
+		 "Transport: RTP/AVP/UDP;unicast;interleaved=0-1;mode=record;control_port=%u;"
+		 "timing_port=%u\r\n", r->ctl_port, r->tim_port);
+	if (request(r, "SETUP", r->url, extra, NULL, NULL, 0, &resp, err, errlen)) {
+		goto fail;
+	}
+	t = rtsp_header(&resp, "Transport");
+	srv = t ? transport_port(t, "server_port") : -1;
+	if (srv < 0) {
+		snprintf(err, errlen, "%s answered SETUP without a server_port", r->rname);
+		goto fail;
+	}
+	r->ctl_peer = r->peer;
+	set_port(&r->ctl_peer, transport_port(t, "control_port") > 0 ? transport_port(t, "control_port")
+								       : srv);
+	snprintf(transport, sizeof(transport), "%s", t);
+	v = rtsp_header(&resp, "Session");
+	snprintf(common + strlen(common), sizeof(common) - strlen(common), "Session: %.*s\r\n",
+		 v ? (int)strcspn(v, ";") : 1, v ? v : "1");
+	rtsp_set_common(r->rtsp, common);
+	d->dest = r->peer;
+	set_port(&d->dest, srv);
+	d->fd = net_udp_connect(&d->dest, &to);
+	if (d->fd < 0) {
+		snprintf(err, errlen, "cannot send audio to %s: %s", r->rname, strerror(-d->fd));
+		goto fail;
+	}
+	snprintf(extra, sizeof(extra), "Range: npt=0-\r\nRTP-Info: seq=%u;rtptime=%u\r\n", d->seq0,
+		 d->ts0);
+	if (request(r, "RECORD", r->url, extra, NULL, NULL, 0, &resp, err, errlen)) {
+		goto fail;
+	}
+	v = rtsp_header(&resp, "Audio-Latency");
+	r->audio_latency = v ? (uint32_t)strtoul(v, NULL, 10) : RECEIVER_LATENCY;
+	r->latency_frames = (uint32_t)(o->latency_ns * RAOP_RATE / NSEC_PER_SEC);
+	if (r->latency_frames <= r->audio_latency) {
+		r->latency_frames = r->audio_latency + ALAC_FRAMES;
+	}
+	if (o->have_volume) {
+		char body[64];
+		int n = snprintf(body, sizeof(body), "volume: %.6f\r\n", o->volume_db);
+
+		if (request(r, "SET_PARAMETER", r->url, NULL, "text/parameters", body, (size_t)n,
+			    &resp, err, errlen)) {
+			goto fail;
+		}
+	}
+	r->alac = alac_enc_new(o->alac, err, errlen);
+	if (!r->alac) {
+		goto fail;
+	}
+	r->ntp_base = clock_ns(CLOCK_REALTIME) - mono_ns();
+	r->hist = d->hist;
+	r->d = d;
+	d->rate = RAOP_RATE;
+	d->channels = 2;
+	d->bits = 16;
+	d->spp = ALAC_FRAMES;
+	d->max_packet = RTP_HDR_LEN + ALAC_MAX_BYTES;
+	pr_debug("raop: %s server_port %d, %s, audio latency %u", r->rname, srv, transport,
+		 r->audio_latency);
+	return r;
+fail:
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	raop_close(r);
+	return NULL;
+}
+
+static int raop_packetize(void *priv, const struct stream_desc *d, uint64_t k, const int32_t *pcm,
+			  uint32_t frames, uint8_t *out)
+{
+	struct raop *r = priv;
+	int n;
+
+	out[0] = 0x80;
+	out[1] = k == 0 ? 0xe0 : 0x60;	/* marker on the first packet, PT 96 */
+	out[2] = (uint8_t)((d->seq0 + k) >> 8);
+	out[3] = (uint8_t)(d->seq0 + k);
+	put32(out + 4, d->ts0 + (uint32_t)(k * ALAC_FRAMES));
+	put32(out + 8, d->ssrc);
+	n = alac_encode(r->alac, pcm, frames, out + RTP_HDR_LEN);
+	if (n < 0) {
+		return n;
+	}
+	if (r->aes && aes_cbc_encrypt_raop(r->aes, out + RTP_HDR_LEN, (size_t)n)) {
+		return -EIO;
+	}
+	r->payload_bytes += (uint64_t)n;
+	r->packets++;
+	return RTP_HDR_LEN + n;
+}
+
+/* RTP time at @now on the schedule's exact sample grid (may be before the start). */
+static uint32_t rtp_at(const struct schedule *s, int64_t now)
+{
+	int64_t dt = now - s->start_ns;
+	int64_t samples = (int64_t)((__int128)dt * s->rate / NSEC_PER_SEC);
+
+	if (dt < 0 && (__int128)samples * NSEC_PER_SEC != (__int128)dt * s->rate) {
+		samples--;	/* floor, not truncation */
+	}
+	return s->ts0 + (uint32_t)samples;
+}
+
+static void send_sync(struct raop *r, const struct schedule *s, int64_t now)
+{
+	uint8_t b[20] = { r->first_sync ? 0x80 : 0x90, RAOP_SYNC, 0x00, 0x07 };
+
+	/* receivers play RTP time T at NTP time t + latency: say what plays now */
+	put32(b + 4, rtp_at(s, now) - (r->latency_frames - r->audio_latency));
+	put64(b + 8, raop_ntp(ntp_now_ns(r, now)));
+	put32(b + 16, sched_rtp_ts(s, sched_first_at(s, now)));
+	if (sendto(r->ctl_fd, b, sizeof(b), 0, (struct sockaddr *)&r->ctl_peer.ss, r->ctl_peer.len) ==
+	    sizeof(b)) {
+		r->syncs++;
+		r->first_sync = 1;
+	}
+}
+
+static void on_timing(struct raop *r)
+{
+	for (;;) {
+		uint8_t b[128], out[32];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(r->tim_fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		int64_t arrival = mono_ns();
+		uint64_t tx;
+
+		if (n < 0) {
+			return;
+		}
+		if (raop_parse_timing(b, (size_t)n, &tx)) {
+			continue;
+		}
+		memset(out, 0, sizeof(out));
+		out[0] = 0x80;
+		out[1] = RAOP_TIMING_REPLY;
+		out[2] = b[2];
+		out[3] = b[3];
+		put64(out + 8, tx);
+		put64(out + 16, raop_ntp(ntp_now_ns(r, arrival)));
+		put64(out + 24, raop_ntp(ntp_now_ns(r, mono_ns())));
+		if (sendto(r->tim_fd, out, sizeof(out), 0, (struct sockaddr *)&from, fl) == 32) {
+			r->timing_replies++;
+		}
+	}
+}
+
+static void on_control(struct raop *r)
+{
+	for (;;) {
+		uint8_t b[64], out[4 + RTP_HDR_LEN + ALAC_MAX_BYTES];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(r->ctl_fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		struct raop_resend rq;
+
+		if (n < 0) {
+			return;
+		}
+		if (raop_parse_resend(b, (size_t)n, &rq)) {
+			continue;
+		}
+		r->rtx_requests++;
+		for (uint32_t i = 0; i < rq.count; i++) {
+			uint16_t seq = (uint16_t)(rq.first + i);
+			int len = history_get(r->hist, seq, out + 4, sizeof(out) - 4);
+
+			r->rtx_packets++;
+			if (len < 0) {
+				r->rtx_missed++;
+				continue;
+			}
+			out[0] = 0x80;
+			out[1] = RAOP_RESEND_REPLY;
+			out[2] = (uint8_t)(r->rtx_seq >> 8);
+			out[3] = (uint8_t)r->rtx_seq++;
+			if (sendto(r->ctl_fd, out, (size_t)len + 4, 0, (struct sockaddr *)&from, fl) ==
+			    len + 4) {
+				r->rtx_served++;
+			} else {
+				r->rtx_missed++;
+			}
+		}
+	}
+}
+
+static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *err, size_t errlen)
+{
+	struct raop *r = priv;
+	struct pollfd p = { r->tim_fd, POLLIN, 0 };
+	int64_t now;
+
+	/* receivers ignore a sync before their first timing exchange: answer one first */
+	if (poll(&p, 1, (int)r->timeout_ms) == 1) {
+		on_timing(r);
+	}
+	if (!r->timing_replies) {
+		pr_warn("%s sent no timing request within %" PRId64 " ms; starting anyway", r->rname,
+			r->timeout_ms);
+	}
+	now = mono_ns();
+	s->start_ns = earliest > now + 10 * NSEC_PER_MSEC ? earliest : now + 10 * NSEC_PER_MSEC;
+	send_sync(r, s, now);
+	r->next_sync = now + NSEC_PER_SEC;
+	r->next_keepalive = now + KEEPALIVE_NS;
+	return 0;
+}
+
+static int raop_poll_fds(void *priv, struct pollfd *pfd, int max)
+{
+	struct raop *r = priv;
+
+	if (max < 3) {
+		return 0;
+	}
+	pfd[0] = (struct pollfd){ r->tim_fd, POLLIN, 0 };
+	pfd[1] = (struct pollfd){ r->ctl_fd, POLLIN, 0 };
+	pfd[2] = (struct pollfd){ rtsp_fd(r->rtsp), POLLIN, 0 };
+	return 3;
+}
+
+static int raop_service(void *priv, const struct schedule *s, int64_t now, int64_t *next, char *err,
+			size_t errlen)
+{
+	struct raop *r = priv;
+	char peek;
+	ssize_t n;
+
+	on_timing(r);
+	on_control(r);
+	/* the receiver never talks first on RTSP: readable means it closed (or reset) */
+	n = recv(rtsp_fd(r->rtsp), &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		snprintf(err, errlen, "%s closed the RTSP connection mid-stream", r->rname);
+		return -ECONNRESET;
+	}
+	if (now >= r->next_sync) {
+		send_sync(r, s, now);
+		r->next_sync += NSEC_PER_SEC;
+	}
+	if (now >= r->next_keepalive) {
+		struct rtsp_resp resp;
+		int rc = request(r, "OPTIONS", "*", NULL, NULL, NULL, 0, &resp, err, errlen);
+
+		if (rc) {
+			return rc;
+		}
+		r->next_keepalive += KEEPALIVE_NS;
+	}
+	*next = r->next_sync < r->next_keepalive ? r->next_sync : r->next_keepalive;
+	return 0;
+}
+
+static int raop_finish(void *priv, const struct schedule *s, int64_t last_launch, int interrupted,
+		       char *err, size_t errlen)
+{
+	struct raop *r = priv;
+	struct rtsp_resp resp;
+	int64_t until = last_launch + (int64_t)r->latency_frames * NSEC_PER_SEC / RAOP_RATE +
+			250 * NSEC_PER_MSEC;
+	int rc;
+
+	/* the receiver plays the last packet a latency after it left; keep serving it until then */
+	while (!interrupted && mono_ns() < until) {
+		struct pollfd pfd[3];
+		int64_t next = until, now;
+		int n = raop_poll_fds(r, pfd, 3);
+
+		if (r->next_sync < next) {
+			next = r->next_sync;
+		}
+		now = mono_ns();
+		poll(pfd, (nfds_t)n, next > now ? (int)((next - now) / NSEC_PER_MSEC) + 1 : 0);
+		rc = raop_service(r, s, mono_ns(), &next, err, errlen);
+		if (rc) {
+			return rc;
+		}
+		if (cli_stop) {
+			interrupted = 1;
+		}
+	}
+	if (interrupted) {
+		char extra[96];
+
+		snprintf(extra, sizeof(extra), "RTP-Info: seq=%u;rtptime=%u\r\n",
+			 (uint16_t)(r->d->seq0 + r->packets), r->d->ts0 +
+			 (uint32_t)(r->packets * ALAC_FRAMES));
+		request(r, "FLUSH", r->url, extra, NULL, NULL, 0, &resp, err, errlen);
+	}
+	rc = request(r, "TEARDOWN", r->url, NULL, NULL, NULL, 0, &resp, err, errlen);
+	return rc == -ECONNRESET ? 0 : rc;
+}
+
+static int raop_complete(void *priv)
+{
+	struct raop *r = priv;
+
+	return r->rtx_missed == 0;
+}
+
+static void raop_report(void *priv, struct json *j)
+{
+	struct raop *r = priv;
+
+	json_obj(j, "raop");
+	json_str(j, "receiver", r->rname);
+	json_uint(j, "latency_frames", r->latency_frames);
+	json_uint(j, "receiver_latency_frames", r->audio_latency);
+	json_bool(j, "encrypted", r->aes != NULL);
+	json_num(j, "payload_bytes_per_packet", r->packets ? (double)r->payload_bytes / (double)r->packets : 0);
+	json_uint(j, "timing_replies", r->timing_replies);
+	json_uint(j, "syncs", r->syncs);
+	json_uint(j, "retransmit_requests", r->rtx_requests);
+	json_uint(j, "retransmit_packets", r->rtx_packets);
+	json_uint(j, "retransmits_served", r->rtx_served);
+	json_uint(j, "retransmits_missed", r->rtx_missed);
+	json_end(j, '}');
+}
+
+const struct profile_ops profile_raop = {
+	.name = "raop",
+	.open = raop_open,
+	.packetize = raop_packetize,
+	.start = raop_start,
+	.poll_fds = raop_poll_fds,
+	.service = raop_service,
+	.finish = raop_finish,
+	.complete = raop_complete,
+	.report = raop_report,
+	.close = raop_close,
+};
