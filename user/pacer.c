@@ -319,10 +319,11 @@ static void *pacer_main(void *arg)
 			if (err > p->cfg.late_ns) {
 				atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
 			}
-			if (p->hist) {
-				history_put(p->hist, pk->seq, pk->data, pk->len);
-			}
 			atomic_fetch_add_explicit(&st->sent, 1, memory_order_relaxed);
+		}
+		/* kept for retransmits even when this send failed: the receiver may ask for it */
+		if (p->hist) {
+			history_put(p->hist, pk->seq, pk->data, pk->len);
 		}
 		p->last_sends[p->nsent % p->cfg.max_burst] = t0;
 		p->last_send = t0;

@@ -39,12 +39,12 @@ struct raop {
 	uint32_t audio_latency, latency_frames;
 	struct alac_enc *alac;
 	struct aes_cbc *aes;
-	struct history *hist;
 	const struct stream_desc *d;
 	int64_t ntp_base;		/* REALTIME - MONOTONIC at open: a steady wall-clock-like time */
 	int64_t timeout_ms;
 	int64_t next_sync, next_keepalive;
 	int first_sync;
+	const struct schedule *sched;	/* set at start */
 	uint16_t rtx_seq;
 	uint64_t timing_replies, syncs, rtx_requests, rtx_packets, rtx_served, rtx_missed;
 	uint64_t payload_bytes, packets;
@@ -354,8 +354,7 @@ static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char
 		goto fail;
 	}
 	r->ntp_base = clock_ns(CLOCK_REALTIME) - mono_ns();
-	r->hist = d->hist;
-	r->d = d;
+	r->d = d;	/* its history is created once the packet size is known */
 	d->rate = RAOP_RATE;
 	d->channels = 2;
 	d->bits = 16;
@@ -411,6 +410,7 @@ static uint32_t rtp_at(const struct schedule *s, int64_t now)
 
 static void send_sync(struct raop *r, const struct schedule *s, int64_t now)
 {
+	/* "first" until a sync went out after a completed timing exchange */
 	uint8_t b[20] = { r->first_sync ? 0x80 : 0x90, RAOP_SYNC, 0x00, 0x07 };
 
 	/* receivers play RTP time T at NTP time t + latency: say what plays now */
@@ -420,7 +420,7 @@ static void send_sync(struct raop *r, const struct schedule *s, int64_t now)
 	if (sendto(r->ctl_fd, b, sizeof(b), 0, (struct sockaddr *)&r->ctl_peer.ss, r->ctl_peer.len) ==
 	    sizeof(b)) {
 		r->syncs++;
-		r->first_sync = 1;
+		r->first_sync = r->timing_replies >= 2;
 	}
 }
 
@@ -451,6 +451,13 @@ static void on_timing(struct raop *r)
 		if (sendto(r->tim_fd, out, sizeof(out), 0, (struct sockaddr *)&from, fl) == 32) {
 			r->timing_replies++;
 		}
+		/*
+		 * A receiver may not have taken in our first reply when the first sync arrives
+		 * (shairport-sync then ignores it); its next request shows that it has: sync again.
+		 */
+		if (r->timing_replies == 2 && r->sched) {
+			send_sync(r, r->sched, mono_ns());
+		}
 	}
 }
 
@@ -472,10 +479,11 @@ static void on_control(struct raop *r)
 		r->rtx_requests++;
 		for (uint32_t i = 0; i < rq.count; i++) {
 			uint16_t seq = (uint16_t)(rq.first + i);
-			int len = history_get(r->hist, seq, out + 4, sizeof(out) - 4);
+			int len = history_get(r->d->hist, seq, out + 4, sizeof(out) - 4);
 
 			r->rtx_packets++;
 			if (len < 0) {
+				pr_debug("retransmit of seq %u: not in history (%s)", seq, strerror(-len));
 				r->rtx_missed++;
 				continue;
 			}
@@ -487,6 +495,7 @@ static void on_control(struct raop *r)
 			    len + 4) {
 				r->rtx_served++;
 			} else {
+				pr_debug("retransmit of seq %u: %s", seq, strerror(errno));
 				r->rtx_missed++;
 			}
 		}
@@ -507,8 +516,10 @@ static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *er
 		pr_warn("%s sent no timing request within %" PRId64 " ms; starting anyway", r->rname,
 			r->timeout_ms);
 	}
+	/* the producer starts now: give it time to build the first packets */
 	now = mono_ns();
-	s->start_ns = earliest > now + 10 * NSEC_PER_MSEC ? earliest : now + 10 * NSEC_PER_MSEC;
+	s->start_ns = earliest > now + 50 * NSEC_PER_MSEC ? earliest : now + 50 * NSEC_PER_MSEC;
+	r->sched = s;
 	send_sync(r, s, now);
 	r->next_sync = now + NSEC_PER_SEC;
 	r->next_keepalive = now + KEEPALIVE_NS;

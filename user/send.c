@@ -61,7 +61,7 @@ enum {
 	O_FORMAT = 256, O_RATE, O_CHANNELS, O_PTIME, O_IFACE, O_TTL, O_DSCP, O_PT, O_SSRC, O_SDP,
 	O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_SPIN, O_PRIO, O_CPU, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
-	O_ALAC,
+	O_ALAC, O_TIMEOUT,
 };
 
 static const struct cli_opt send_opts[] = {
@@ -81,6 +81,7 @@ static const struct cli_opt send_opts[] = {
 	{ "latency", required_argument, O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)" },
 	{ "encrypt", no_argument, O_ENCRYPT, NULL, "raop: AES-encrypt the audio (for receivers that require it)" },
 	{ "alac", required_argument, O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)" },
+	{ "timeout", required_argument, O_TIMEOUT, "MS", "raop: wait at most MS for each answer of the receiver 100..60000 (default 5000)" },
 	{ "input-format", required_argument, O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2" },
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of audio (default: whole source)" },
 	{ "report", required_argument, O_REPORT, "FILE", "write a JSON report to FILE" },
@@ -222,6 +223,12 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 				cli_usage_error(&c, "--alac: '%s' is not compressed or escape", optarg);
 				return -EINVAL;
 			}
+			break;
+		case O_TIMEOUT:
+			if (cli_long(&c, "timeout", optarg, 100, 60000, &v)) {
+				return -EINVAL;
+			}
+			po->timeout_ms = v;
 			break;
 		case O_INFMT:
 			o->input_format = optarg;
@@ -748,7 +755,8 @@ int cmd_send(int argc, char **argv)
 	}
 	struct pacer_stats *st = pacer_stats(s.pacer);
 
-	if (atomic_load(&st->send_errors) || atomic_load(&st->icmp_errors)) {
+	/* when the receiver is gone, the bounced packets are a consequence: one line is enough */
+	if (!s.profile_rc && (atomic_load(&st->send_errors) || atomic_load(&st->icmp_errors))) {
 		char dst[80];
 		struct rtp_hdr a = { 0 }, b = { 0 };
 

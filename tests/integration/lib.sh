@@ -19,6 +19,8 @@ teardown() {
 	done
 	ip netns del "$NS_TX" 2>/dev/null
 	ip netns del "$NS_RX" 2>/dev/null
+	ip netns del "$AP_NS" 2>/dev/null
+	[ -s "$T/dbus.pid" ] && kill "$(head -n 1 "$T/dbus.pid")" 2>/dev/null
 	rm -rf "$T"
 }
 trap teardown EXIT
@@ -130,3 +132,58 @@ same_prefix() {
 }
 
 jq_check() { jq -e "$2" "$1" >/dev/null || { echo "jq '$2' false for:" >&2; cat "$1" >&2; return 1; }; }
+
+# AirPlay receiver: shairport-sync with avahi in a private namespace that has only loopback,
+# so nothing is announced outside it. start_airplay NAME [extra general options]
+# sets AP_NS, AP_OUT (the receiver's S16LE output) and AP_LOG.
+AP_NS="txp$$ap"
+start_airplay() {
+	local name=$1 extra=${2:-} i
+	AP_OUT=$T/airplay.s16le AP_LOG=$T/airplay.log
+	if ! pgrep -x dbus-daemon >/dev/null; then
+		mkdir -p /run/dbus
+		dbus-daemon --system --fork --print-pid >"$T/dbus.pid" || return 1
+	fi
+	ip netns add "$AP_NS" && ip -n "$AP_NS" link set lo up || return 1
+	ip netns exec "$AP_NS" avahi-daemon --no-drop-root --no-chroot -f /dev/null >"$T/avahi.log" 2>&1 &
+	PIDS+=("$!")
+	cat >"$T/rx.conf" <<CONF
+general = { name = "$name"; port = 5000; output_backend = "stdout"; mdns_backend = "avahi";
+            ignore_volume_control = "yes"; interpolation = "basic";
+            resync_threshold_in_seconds = 0.0;
+            audio_backend_buffer_desired_length_in_seconds = 0.2; $extra };
+CONF
+	for i in $(seq 1 100); do
+		[ -S /run/avahi-daemon/socket ] && break
+		sleep 0.05
+	done
+	ip netns exec "$AP_NS" shairport-sync -c "$T/rx.conf" -u -vv >"$AP_OUT" 2>"$AP_LOG" &
+	AP_PID=$!
+	PIDS+=("$AP_PID")
+	for i in $(seq 1 200); do
+		ip netns exec "$AP_NS" ss -Hltn "sport = :5000" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "shairport-sync did not start: $(tail -n 5 "$AP_LOG")" >&2
+	return 1
+}
+in_ap() { ip netns exec "$AP_NS" "$@"; }
+
+# airplay_exact REF OUT: the receiver's output holds REF (S16LE stereo) bit for bit from its
+# 10th packet to its last sample (the receiver replaces the first 9 packets after a start with
+# silence, and its lead-in silence carries +-1 LSB dither, so the audio is found by content)
+airplay_exact() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+part = ref[9 * 352 * 4:]
+pos = out.find(part[:8192])
+if pos < 0:
+    sys.exit(f"the source's audio is not in the receiver's output ({len(out)} bytes)")
+seg = out[pos:pos + len(part)]
+if seg != part:
+    i = next(i for i in range(0, min(len(seg), len(part)), 4) if seg[i:i + 4] != part[i:i + 4]) \
+        if len(seg) == len(part) else len(seg)
+    sys.exit(f"output differs from the source at frame {i // 4 + 9 * 352} of {len(ref) // 4}")
+PY
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# AirPlay 1: txpace --profile raop against a real receiver (shairport-sync 3.3.8, stdout backend),
+# bit-exact to the source; discovery through avahi; retransmits under loss; encryption; volume;
+# receivers that refuse, stay silent, answer garbage or die mid-stream.
+. "$(dirname "$0")/lib.sh"
+for b in shairport-sync avahi-daemon dbus-daemon nft; do
+	command -v $b >/dev/null || { fail "airplay" "$b missing (scripts/install-deps.sh)"; exit 1; }
+done
+start_airplay TestRx || { fail "airplay" "shairport-sync did not start"; exit 1; }
+
+ffmpeg -v error -f lavfi -i "anoisesrc=d=20:c=pink:r=44100:a=0.3:seed=7" -ac 2 -c:a pcm_s16le "$T/in.wav"
+ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
+ffmpeg -v error -f lavfi -i "sine=frequency=523:sample_rate=48000:duration=4" -ac 2 \
+	-c:a libmp3lame -b:a 192k "$T/in.mp3"
+ffmpeg -v error -i "$T/in.mp3" -ar 44100 -ac 2 -f s16le "$T/mp3.ref"
+
+# one_session NAME REF [send options...]: play to the receiver, keep its output as $T/NAME.out
+one_session() {
+	local name=$1 ref=$2
+	shift 2
+	: >"$AP_OUT"
+	if in_ap "$TXPACE" send --profile raop --quiet --report "$T/$name.json" "$@" \
+		2>"$T/$name.err"; then
+		cp "$AP_OUT" "$T/$name.out"
+		check "$name: receiver output bit-exact to the source, to the last sample" \
+			airplay_exact "$ref" "$T/$name.out"
+	else
+		fail "$name" "send failed: $(cat "$T/$name.err")"
+	fi
+}
+
+one_session wav20 "$T/in.ref" 127.0.0.1 "$T/in.wav"
+check "wav20: every packet left, timing answered, syncs sent" \
+	jq_check "$T/wav20.json" '.complete and .sent == .packets and .packets == 2506 and
+		.raop.timing_replies > 0 and .raop.syncs >= 20 and .raop.retransmits_missed == 0'
+one_session mp3 "$T/mp3.ref" 127.0.0.1:5000 "$T/in.mp3"
+
+# discovery: list shows the receiver; send --to NAME plays to it
+in_ap "$TXPACE" list --json --timeout 3000 >"$T/list.json"
+check "list: TestRx on 127.0.0.1:5000 with its capabilities" \
+	jq_check "$T/list.json" 'any(.[]; .name == "TestRx" and .address == "127.0.0.1:5000" and
+		(.et | test("0")) and (.cn | length > 0))'
+head -c $((44100 * 4 * 3)) "$T/in.ref" >"$T/short.ref"
+ffmpeg -v error -f s16le -ar 44100 -ac 2 -i "$T/short.ref" -c:a pcm_s16le "$T/short.wav"
+one_session to_name "$T/short.ref" --to TestRx "$T/short.wav"
+
+# ~1 % of audio packets dropped on the way (at the receiver's input, so the sender sees no
+# error): retransmits make the output whole again
+in_ap nft add table inet txp && in_ap nft 'add chain inet txp in { type filter hook input priority 0; }' &&
+	in_ap nft 'add rule inet txp in udp dport 6000-6100 ip length > 300 numgen random mod 100 < 1 counter drop'
+head -c $((44100 * 4 * 8)) "$T/in.ref" >"$T/loss.ref"
+ffmpeg -v error -f s16le -ar 44100 -ac 2 -i "$T/loss.ref" -c:a pcm_s16le "$T/loss.wav"
+one_session loss "$T/loss.ref" 127.0.0.1 "$T/loss.wav"
+dropped=$(in_ap nft list ruleset | grep -o 'packets [0-9]*' | awk '{print $2}')
+in_ap nft delete table inet txp
+check "loss: packets were dropped ($dropped), retransmits asked and all served" \
+	jq_check "$T/loss.json" ".raop.retransmit_packets >= $dropped and $dropped > 0 and
+		.raop.retransmits_served == .raop.retransmit_packets and .complete"
+
+one_session encrypted "$T/short.ref" --encrypt 127.0.0.1 "$T/short.wav"
+check "encrypted: the session was encrypted" jq_check "$T/encrypted.json" '.raop.encrypted'
+one_session escape "$T/short.ref" --alac escape 127.0.0.1 "$T/short.wav"
+check "ALAC: escape frames ~1412 bytes, FFmpeg's compressed frames of the same noise smaller" \
+	python3 -c 'import json,sys; e,c=(json.load(open(f))["raop"]["payload_bytes_per_packet"] for f in sys.argv[1:]); sys.exit(not (1400 < e <= 1415 and c < e))' \
+	"$T/escape.json" "$T/encrypted.json"
+
+one_session volume "$T/short.ref" --volume -12.5 127.0.0.1 "$T/short.wav"
+check "volume: the receiver accepted SET_PARAMETER with 'volume: -12.500000'" \
+	grep -A8 'type "SET_PARAMETER"' "$AP_LOG" | grep -q 'Content-Length", content: "20"'
+
+# the receiver dies mid-stream: one clear line, non-zero exit
+: >"$AP_OUT"
+ip netns exec "$AP_NS" "$TXPACE" send --profile raop --quiet 127.0.0.1 "$T/in.wav" 2>"$T/die.err" &
+s=$!
+PIDS+=("$s")
+for i in $(seq 1 200); do [ "$(stat -c %s "$AP_OUT")" -gt 200000 ] && break; sleep 0.05; done
+kill -9 "$AP_PID"
+wait "$s"
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l <"$T/die.err")" -eq 1 ] && grep -q "closed the RTSP connection" "$T/die.err"; then
+	pass "receiver dies mid-stream: $(cat "$T/die.err")"
+else
+	fail "receiver dies mid-stream" "exit $rc: $(cat "$T/die.err")"
+fi
+
+# fake receivers on the same port: busy, silent, garbage, hang-up
+fake() { # MODE
+	ip netns exec "$AP_NS" python3 -c '
+import socket, sys, time
+mode = sys.argv[1]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 5000)); s.listen(1)
+c, _ = s.accept()
+if mode == "close":
+    c.close(); sys.exit()
+data = c.recv(4096)
+if mode == "busy":
+    c.sendall(b"RTSP/1.0 453 Not Enough Bandwidth\r\nCSeq: 1\r\n\r\n")
+elif mode == "garbage":
+    c.sendall(b"HELLO, I AM NOT A RECEIVER\r\n\r\n")
+time.sleep(3)' "$1" &
+	FAKE=$!
+	PIDS+=("$FAKE")
+	for i in $(seq 1 100); do
+		in_ap ss -Hltn "sport = :5000" | grep -q . && return
+		sleep 0.05
+	done
+}
+bad() { # NAME PATTERN
+	fake "$1"
+	in_ap "$TXPACE" send --profile raop --timeout 1000 127.0.0.1 "$T/short.wav" >/dev/null 2>"$T/bad.err"
+	rc=$?
+	kill "$FAKE" 2>/dev/null
+	wait "$FAKE" 2>/dev/null
+	if [ $rc -ne 0 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qE "$2" "$T/bad.err"; then
+		pass "receiver $1: $(cat "$T/bad.err")"
+	else
+		fail "receiver $1" "exit $rc: $(cat "$T/bad.err")"
+	fi
+}
+bad busy "busy \(453"
+bad silent "no answer to OPTIONS within 1000 ms"
+bad garbage "not RTSP"
+bad close "closed the connection during OPTIONS"
+one_line_none=$(in_ap "$TXPACE" send --profile raop --timeout 500 127.0.0.1 "$T/short.wav" 2>&1 >/dev/null)
+check "no receiver at all: connection refused, one line" \
+	bash -c "[ \$(printf '%s\n' '$one_line_none' | wc -l) -eq 1 ] && grep -q 'Connection refused' <<<'$one_line_none'"
+exit $FAILED
