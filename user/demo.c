@@ -107,16 +107,19 @@ static int setup(struct demo *d)
 /* One run: measure in rx, send in tx, each in a child process; the report comes back on a pipe. */
 static int run_one(struct demo *d, const char *backend, struct measure_report *out)
 {
-	int ready[2], res[2], status;
-	pid_t mpid, spid;
+	int ready[2] = { -1, -1 }, res[2] = { -1, -1 }, status = 0, rc = -EIO;
+	pid_t mpid = -1, spid;
 	char secs[16], rb;
+	ssize_t n;
 
 	if (pipe2(ready, O_CLOEXEC) || pipe2(res, O_CLOEXEC)) {
-		return -errno;
+		rc = -errno;
+		goto out;
 	}
 	mpid = fork();
 	if (mpid < 0) {
-		return -errno;
+		rc = -errno;
+		goto out;
 	}
 	if (mpid == 0) {
 		struct measure_cfg cfg = { .seconds_ns = (int64_t)(d->seconds * 3 + 10) * NSEC_PER_SEC };
@@ -135,17 +138,15 @@ static int run_one(struct demo *d, const char *backend, struct measure_report *o
 	}
 	close(ready[1]);
 	close(res[1]);
+	ready[1] = res[1] = -1;
 	if (read(ready[0], &rb, 1) != 1) {
-		close(ready[0]);
-		close(res[0]);
-		waitpid(mpid, NULL, 0);
-		return -EIO;
+		goto out;	/* the receiver could not start */
 	}
-	close(ready[0]);
 	snprintf(secs, sizeof(secs), "%d", d->seconds);
 	spid = fork();
 	if (spid < 0) {
-		return -errno;
+		rc = -errno;
+		goto out;
 	}
 	if (spid == 0) {
 		char *argv[] = { "send", "--quiet", "--seconds", secs, "--backend", (char *)backend,
@@ -157,18 +158,32 @@ static int run_one(struct demo *d, const char *backend, struct measure_report *o
 		}
 		_exit(cmd_send((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv));
 	}
-	while (waitpid(spid, &status, 0) < 0 && errno == EINTR) {
+	while (waitpid(spid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
 	}
 	/* the sender has exited: every packet it sent is already queued at the receiver */
 	kill(mpid, SIGTERM);
-	ssize_t n = read(res[0], out, sizeof(*out));
-
-	close(res[0]);
-	waitpid(mpid, NULL, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		return -EIO;
+	n = read(res[0], out, sizeof(*out));
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == sizeof(*out)) {
+		rc = 0;
 	}
-	return n == sizeof(*out) ? 0 : -EIO;
+out:
+	if (mpid > 0) {
+		kill(mpid, SIGTERM);
+		waitpid(mpid, NULL, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (ready[i] >= 0) {
+			close(ready[i]);
+		}
+		if (res[i] >= 0) {
+			close(res[i]);
+		}
+	}
+	return rc;
 }
 
 static void row(const char *name, const char *fmt, double a, double b)

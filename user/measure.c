@@ -263,8 +263,11 @@ int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r
 		r->rtp_step = (int64_t)best;
 		r->rtp_step_errors = ns - bestcnt;
 	}
-	/* least-squares line through (RTP time, arrival): removes offset and clock drift */
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, slope = 0, icpt = 0;
+	/*
+	 * Least-squares line through (RTP time, arrival): removes offset and clock drift. Centred
+	 * on the means (two passes), so hours of nanoseconds keep their precision in doubles.
+	 */
+	double mx = 0, my = 0, sxx = 0, sxy = 0, slope = 0;
 	int64_t t0 = recs[0].arrival_ns;
 	uint64_t x_ext = 0;
 
@@ -272,27 +275,26 @@ int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r
 		if (i > 0) {
 			x_ext += (uint32_t)(recs[i].ts - recs[i - 1].ts);
 		}
-		double x = (double)x_ext, y = (double)(recs[i].arrival_ns - t0);
-
-		res[i] = x;	/* x kept here until the fit is known */
-		sx += x;
-		sy += y;
-		sxx += x * x;
-		sxy += x * y;
+		res[i] = (double)x_ext;	/* x kept here until the fit is known */
+		mx += res[i];
+		my += (double)(recs[i].arrival_ns - t0);
 	}
-	double den = (double)nu * sxx - sx * sx;
+	mx /= (double)nu;
+	my /= (double)nu;
+	for (size_t i = 0; i < nu; i++) {
+		double dx = res[i] - mx, dy = (double)(recs[i].arrival_ns - t0) - my;
 
-	if (nu > 1 && den != 0) {
-		slope = ((double)nu * sxy - sx * sy) / den;
-		icpt = (sy - slope * sx) / (double)nu;
+		sxx += dx * dx;
+		sxy += dx * dy;
+	}
+	if (nu > 1 && sxx > 0) {
+		slope = sxy / sxx;
 		r->clock_rate = slope > 0 ? 1e9 / slope : 0;
-	} else {
-		icpt = nu ? sy / (double)nu : 0;
 	}
 	for (size_t i = 0; i < nu; i++) {
-		double y = (double)(recs[i].arrival_ns - t0);
+		double dy = (double)(recs[i].arrival_ns - t0) - my;
 
-		res[i] = (y - (icpt + slope * res[i])) / 1e3;
+		res[i] = (dy - slope * (res[i] - mx)) / 1e3;
 		dev[i] = fabs(res[i]);
 	}
 	qsort(dev, nu, sizeof(*dev), cmp_dbl);
@@ -490,12 +492,16 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 	rc = 0;
 	if (cfg->payload_path) {
 		FILE *f = fopen(cfg->payload_path, "w");
+		int werr = 0;
 
-		for (size_t i = 0; f && i < nu; i++) {
-			if (fwrite(c.pay + c.recs[i].off, 1, c.recs[i].len, f) != c.recs[i].len) {
-				break;
-			}
+		for (size_t i = 0; f && i < nu && !werr; i++) {
+			werr = fwrite(c.pay + c.recs[i].off, 1, c.recs[i].len, f) != c.recs[i].len;
 			out->payload_bytes += c.recs[i].len;
+		}
+		if (f && (werr || ferror(f))) {
+			fclose(f);
+			f = NULL;
+			errno = EIO;
 		}
 		if (!f || fclose(f)) {
 			rc = -errno;
