@@ -47,7 +47,8 @@ struct raop {
 	const struct schedule *sched;	/* set at start */
 	uint16_t rtx_seq;
 	uint64_t timing_replies, syncs, rtx_requests, rtx_packets, rtx_served, rtx_missed;
-	uint64_t payload_bytes, packets;
+	uint64_t payload_bytes, packets, flushes;
+	int paused;			/* flushed, no syncs until the stream restarts */
 };
 
 int raop_parse_resend(const uint8_t *b, size_t len, struct raop_resend *r)
@@ -379,7 +380,7 @@ static int raop_packetize(void *priv, const struct stream_desc *d, uint64_t k, c
 	int n;
 
 	out[0] = 0x80;
-	out[1] = k == 0 ? 0xe0 : 0x60;	/* marker on the first packet, PT 96 */
+	out[1] = k == d->marker_k ? 0xe0 : 0x60;	/* marker on the first packet after a (re)start */
 	out[2] = (uint8_t)((d->seq0 + k) >> 8);
 	out[3] = (uint8_t)(d->seq0 + k);
 	put32(out + 4, d->ts0 + (uint32_t)(k * ALAC_FRAMES));
@@ -555,7 +556,9 @@ static int raop_service(void *priv, const struct schedule *s, int64_t now, int64
 		return -ECONNRESET;
 	}
 	if (now >= r->next_sync) {
-		send_sync(r, s, now);
+		if (!r->paused) {
+			send_sync(r, s, now);
+		}
 		r->next_sync += NSEC_PER_SEC;
 	}
 	if (now >= r->next_keepalive) {
@@ -611,6 +614,30 @@ static int raop_finish(void *priv, const struct schedule *s, int64_t last_launch
 	return rc == -ECONNRESET ? 0 : rc;
 }
 
+static int raop_flush(void *priv, uint64_t next_k, char *err, size_t errlen)
+{
+	struct raop *r = priv;
+	struct rtsp_resp resp;
+	char extra[96];
+
+	snprintf(extra, sizeof(extra), "RTP-Info: seq=%u;rtptime=%u\r\n",
+		 (uint16_t)(r->d->seq0 + next_k), r->d->ts0 + (uint32_t)(next_k * ALAC_FRAMES));
+	r->flushes++;
+	r->paused = 1;
+	return request(r, "FLUSH", r->url, extra, NULL, NULL, 0, &resp, err, errlen);
+}
+
+static void raop_resume(void *priv, const struct schedule *s, int64_t now)
+{
+	struct raop *r = priv;
+
+	/* a new first sync (0x90) anchors the restarted stream at once */
+	r->paused = 0;
+	r->first_sync = 0;
+	send_sync(r, s, now);
+	r->next_sync = now + NSEC_PER_SEC;
+}
+
 static int raop_complete(void *priv)
 {
 	struct raop *r = priv;
@@ -630,6 +657,7 @@ static void raop_report(void *priv, struct json *j)
 	json_num(j, "payload_bytes_per_packet", r->packets ? (double)r->payload_bytes / (double)r->packets : 0);
 	json_uint(j, "timing_replies", r->timing_replies);
 	json_uint(j, "syncs", r->syncs);
+	json_uint(j, "flushes", r->flushes);
 	json_uint(j, "retransmit_requests", r->rtx_requests);
 	json_uint(j, "retransmit_packets", r->rtx_packets);
 	json_uint(j, "retransmits_served", r->rtx_served);
@@ -644,6 +672,8 @@ const struct profile_ops profile_raop = {
 	.start = raop_start,
 	.poll_fds = raop_poll_fds,
 	.service = raop_service,
+	.flush = raop_flush,
+	.resume = raop_resume,
 	.finish = raop_finish,
 	.complete = raop_complete,
 	.report = raop_report,

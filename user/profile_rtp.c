@@ -140,7 +140,7 @@ static int rtp_packetize(void *priv, const struct stream_desc *d, uint64_t k, co
 
 	/* a short last packet is padded with silence by the caller: always spp frames */
 	(void)frames;
-	rtp_write_hdr(out, p->pt, k == 0, (uint16_t)(d->seq0 + k),
+	rtp_write_hdr(out, p->pt, k == d->marker_k, (uint16_t)(d->seq0 + k),
 		      d->ts0 + (uint32_t)(k * d->spp), d->ssrc);
 	return RTP_HDR_LEN + (int)pcm_pack_be(out + RTP_HDR_LEN, pcm, (size_t)d->spp * d->channels,
 					      p->bits);

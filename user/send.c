@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "txpace/cli.h"
@@ -55,7 +56,15 @@ struct send_ctx {
 	int64_t t_begin;
 	pthread_t producer;
 	char perr[256];		/* the profile's reason when it lost the receiver */
+	/* pause and seek from the keyboard: main <-> producer hand-off */
+	_Atomic int ctl;
+	uint64_t pause_k;	/* producer -> main, published by CTL_PAUSED */
+	int64_t seek_frames;	/* main -> producer, published by CTL_RESUME */
+	int flushed, auto_resume, keys;
+	struct termios tio;
 };
+
+enum { CTL_RUN, CTL_PAUSE_REQ, CTL_PAUSED, CTL_RESUME };
 
 enum {
 	O_FORMAT = 256, O_RATE, O_CHANNELS, O_PTIME, O_IFACE, O_TTL, O_DSCP, O_PT, O_SSRC, O_SDP,
@@ -348,6 +357,28 @@ static void *producer_main(void *arg)
 		long n;
 		int len;
 
+		if (atomic_load(&s->ctl) == CTL_PAUSE_REQ) {
+			/* stop building here; the main thread flushes, re-anchors, resumes */
+			s->pause_k = k;
+			atomic_store(&s->ctl, CTL_PAUSED);
+			while (atomic_load(&s->ctl) != CTL_RESUME && !atomic_load(&s->stop)) {
+				struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+				nanosleep(&ts, NULL);
+			}
+			if (atomic_load(&s->stop)) {
+				break;
+			}
+			if (s->seek_frames) {
+				int64_t pos = source_seek(s->src, s->seek_frames);
+
+				if (pos < 0) {
+					pr_debug("seek: %s", strerror((int)-pos));
+				}
+				s->seek_frames = 0;
+			}
+			atomic_store(&s->ctl, CTL_RUN);
+		}
 		if (s->limit && k >= s->limit) {
 			break;
 		}
@@ -431,8 +462,9 @@ static void status_line(struct send_ctx *s, int final)
 	if (s->total_pkts > 0) {
 		snprintf(tot, sizeof(tot), "/%.1f", (double)s->total_pkts * s->sched.spp / s->sched.rate);
 	}
-	fprintf(stderr, "\r%7.1f%s s  packets %" PRIu64 "  late %" PRIu64 "  p99 %s %s\033[K%s",
+	fprintf(stderr, "\r%7.1f%s s  packets %" PRIu64 "  late %" PRIu64 "  p99 %s %s%s\033[K%s",
 		el, tot, atomic_load(&st->sent), atomic_load(&st->late), p99, which,
+		atomic_load(&s->ctl) == CTL_RUN ? "" : s->flushed ? "  [paused]" : "  [pausing]",
 		final ? "\n" : "");
 }
 
@@ -625,14 +657,121 @@ static void on_interrupt(struct send_ctx *s)
 	}
 }
 
-/* Main thread while the pacer runs: profile duties (timing, control), status, signals. */
+/* Keys on a terminal: space pauses and resumes, arrows seek 10 s, q stops. */
+static void keys_on(struct send_ctx *s)
+{
+	struct termios raw;
+
+	if (s->o.quiet || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+	    !strcmp(s->o.source_s, "-") || tcgetattr(STDIN_FILENO, &s->tio)) {
+		return;
+	}
+	raw = s->tio;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
+		s->keys = 1;
+		fprintf(stderr, "keys: space pause/resume, left/right seek 10 s, q stop\n");
+	}
+}
+
+static void keys_off(struct send_ctx *s)
+{
+	if (s->keys) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &s->tio);
+		s->keys = 0;
+	}
+}
+
+static void request_seek(struct send_ctx *s, int64_t secs)
+{
+	s->seek_frames += secs * (int64_t)s->sched.rate;
+	if (atomic_load(&s->ctl) == CTL_RUN) {
+		s->auto_resume = 1;
+		atomic_store(&s->ctl, CTL_PAUSE_REQ);
+	}
+}
+
+/* Restart after a pause: packet pause_k leaves 100 ms from now; RTP time runs on unchanged. */
+static void resume(struct send_ctx *s)
+{
+	int64_t now = mono_ns();
+
+	s->sched.start_ns += now + 100 * NSEC_PER_MSEC - sched_launch(&s->sched, s->pause_k);
+	s->d.marker_k = s->pause_k;
+	if (s->o.profile->resume) {
+		s->o.profile->resume(s->prof, &s->sched, now);
+	}
+	s->flushed = 0;
+	s->auto_resume = 0;
+	atomic_store(&s->ctl, CTL_RESUME);
+}
+
+static void read_keys(struct send_ctx *s)
+{
+	char b[16];
+	ssize_t n = read(STDIN_FILENO, b, sizeof(b));
+
+	for (ssize_t i = 0; i < n; i++) {
+		if (b[i] == ' ') {
+			if (atomic_load(&s->ctl) == CTL_RUN) {
+				atomic_store(&s->ctl, CTL_PAUSE_REQ);
+			} else if (atomic_load(&s->ctl) == CTL_PAUSED && s->flushed) {
+				resume(s);
+			}
+		} else if (b[i] == 'q') {
+			on_interrupt(s);
+		} else if (b[i] == '\033' && i + 2 < n && b[i + 1] == '[') {
+			if (b[i + 2] == 'C') {
+				request_seek(s, 10);
+			} else if (b[i + 2] == 'D') {
+				request_seek(s, -10);
+			}
+			i += 2;
+		}
+	}
+}
+
+/* Paused and every built packet handled: the receiver may drop what it holds. */
+static void pause_step(struct send_ctx *s)
+{
+	struct pacer_stats *st = pacer_stats(s->pacer);
+
+	if (atomic_load(&s->ctl) != CTL_PAUSED || s->flushed ||
+	    atomic_load(&st->sent) + atomic_load(&st->send_errors) < atomic_load(&s->built)) {
+		return;
+	}
+	s->flushed = 1;
+	if (s->o.profile->flush && !s->profile_rc) {
+		s->profile_rc = s->o.profile->flush(s->prof, s->pause_k, s->perr, sizeof(s->perr));
+		if (s->profile_rc) {
+			atomic_store(&s->stop, 1);
+			pacer_abort(s->pacer);
+			return;
+		}
+	}
+	if (s->auto_resume) {
+		resume(s);
+	}
+}
+
+/* Main thread while the pacer runs: profile duties (timing, control), keys, status, signals. */
 static void run_loop(struct send_ctx *s, int tty)
 {
 	int64_t next_status = mono_ns(), next_prof = 0;
 
+	keys_on(s);
 	while (!pacer_done(s->pacer)) {
-		struct pollfd pfd[8];
+		struct pollfd pfd[9];
 		int n = s->o.profile->poll_fds ? s->o.profile->poll_fds(s->prof, pfd, 8) : 0;
+
+		if (s->keys) {
+			pfd[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+		}
+		if (atomic_load(&s->ctl) == CTL_PAUSED && !s->flushed) {
+			next_status = mono_ns();	/* look again soon: the flush waits for the pacer */
+		}
 		int64_t now = mono_ns(), wake = next_status;
 
 		if (next_prof && next_prof < wake) {
@@ -650,6 +789,10 @@ static void run_loop(struct send_ctx *s, int tty)
 				pacer_abort(s->pacer);
 			}
 		}
+		if (s->keys) {
+			read_keys(s);
+		}
+		pause_step(s);
 		if (cli_stop && !s->interrupted) {
 			on_interrupt(s);
 		}
@@ -662,9 +805,11 @@ static void run_loop(struct send_ctx *s, int tty)
 			if (tty && !s->o.quiet) {
 				status_line(s, 0);
 			}
-			next_status = now + 250 * NSEC_PER_MSEC;
+			next_status = now + (atomic_load(&s->ctl) == CTL_PAUSED && !s->flushed ?
+					     5 * NSEC_PER_MSEC : 250 * NSEC_PER_MSEC);
 		}
 	}
+	keys_off(s);
 }
 
 int cmd_send(int argc, char **argv)

@@ -639,6 +639,42 @@ long source_read(struct source *s, int32_t *out, size_t frames)
 	return (long)done;
 }
 
+int64_t source_seek(struct source *s, int64_t delta_frames)
+{
+	int64_t target = (int64_t)s->pos + delta_frames;
+	int rc;
+
+	if (target < 0) {
+		target = 0;
+	}
+	if (s->kind == SRC_STDIN) {
+		return -ESPIPE;
+	}
+	if (s->kind == SRC_FILE) {
+		AVStream *st = s->fc->streams[s->stream];
+		int64_t ts = av_rescale_q(target, (AVRational){ 1, (int)s->fmt.rate }, st->time_base);
+
+		if (st->start_time != AV_NOPTS_VALUE) {
+			ts += st->start_time;
+		}
+		rc = avformat_seek_file(s->fc, s->stream, INT64_MIN, ts, ts, 0);
+		if (rc < 0) {
+			return rc;
+		}
+		avcodec_flush_buffers(s->cc);
+		/* what the resampler and our buffer hold belongs to the old position */
+		swr_close(s->swr);
+		rc = swr_init(s->swr);
+		if (rc < 0) {
+			return rc;
+		}
+		s->buf_off = s->buf_frames = 0;
+		s->eof_demux = s->flushed = 0;
+	}
+	s->pos = (uint64_t)target;
+	return target;
+}
+
 int64_t source_total_frames(const struct source *s)
 {
 	return s->total;

@@ -41,6 +41,7 @@ struct stream_desc {
 	uint32_t ts0, ssrc;
 	struct net_addr dest;
 	struct history *hist;	/* packets already sent, by RTP sequence number */
+	uint64_t marker_k;	/* the packet that (re)starts the stream carries the marker bit */
 };
 
 struct profile_ops {
@@ -60,6 +61,13 @@ struct profile_ops {
 	 */
 	int (*service)(void *p, const struct schedule *s, int64_t now, int64_t *next, char *err,
 		       size_t errlen);
+	/**
+	 * Optional, main thread, while the stream is paused with every built packet sent: tell
+	 * the receiver to drop what it holds; @next_k is the packet that will follow.
+	 */
+	int (*flush)(void *p, uint64_t next_k, char *err, size_t errlen);
+	/** Optional, main thread: the stream restarts (new anchor in @s) after a flush. */
+	void (*resume)(void *p, const struct schedule *s, int64_t now);
 	/** After the last packet left (launch @last_launch): let it play out, then close the session. */
 	int (*finish)(void *p, const struct schedule *s, int64_t last_launch, int interrupted,
 		      char *err, size_t errlen);

@@ -34,6 +34,12 @@ long source_read(struct source *s, int32_t *buf, size_t frames);
  * then returns -EINTR. The stop signal (cli_stop) interrupts them as well.
  */
 void source_set_interrupt(struct source *s, int (*cb)(void *arg), void *arg);
+/**
+ * Move the read position by @delta_frames (clamped to the start); files seek with libavformat
+ * (to the nearest point the format allows), generators jump exactly, stdin cannot seek.
+ * @return the new position in frames, or -ESPIPE / a negative errno
+ */
+int64_t source_seek(struct source *s, int64_t delta_frames);
 /** @return total frames at the stream rate if known, else -1 */
 int64_t source_total_frames(const struct source *s);
 /** @return packets the decoder could not decode (their samples are missing from the stream) */

@@ -157,7 +157,9 @@ CONF
 		[ -S /run/avahi-daemon/socket ] && break
 		sleep 0.05
 	done
-	ip netns exec "$AP_NS" shairport-sync -c "$T/rx.conf" -u -vv >"$AP_OUT" 2>"$AP_LOG" &
+	: >"$AP_OUT"
+	# append mode: a test truncates the output between sessions and it starts again at 0
+	ip netns exec "$AP_NS" shairport-sync -c "$T/rx.conf" -u -vv >>"$AP_OUT" 2>"$AP_LOG" &
 	AP_PID=$!
 	PIDS+=("$AP_PID")
 	for i in $(seq 1 200); do
@@ -185,5 +187,32 @@ if seg != part:
     i = next(i for i in range(0, min(len(seg), len(part)), 4) if seg[i:i + 4] != part[i:i + 4]) \
         if len(seg) == len(part) else len(seg)
     sys.exit(f"output differs from the source at frame {i // 4 + 9 * 352} of {len(ref) // 4}")
+PY
+}
+
+# airplay_seek REF OUT: the output holds REF from its 10th packet for a while, then silence (the
+# FLUSH), then a part of REF at least 10 s further on (the seek) that runs bit-exact to the end
+airplay_seek() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+F, R, skip = 4, 44100, 9 * 352
+pos = out.find(ref[skip * F:skip * F + 8192])
+if pos < 0:
+    sys.exit("the start of the source is not in the output")
+a = 0
+while pos + (a + 1) * F <= len(out) and out[pos + a * F:pos + (a + 1) * F] == ref[(skip + a) * F:(skip + a + 1) * F]:
+    a += 1
+b = 0
+while (b + 1) * F <= min(len(ref), len(out)) and out[len(out) - (b + 1) * F:len(out) - b * F] == ref[len(ref) - (b + 1) * F:len(ref) - b * F]:
+    b += 1
+gap_start, gap_end = pos // F + a, len(out) // F - b
+gap = out[gap_start * F:gap_end * F]
+quiet = all(abs(int.from_bytes(gap[i:i + 2], 'little', signed=True)) <= 1 for i in range(0, len(gap), 2))
+jump = (len(ref) // F - b) - (skip + a)
+print(f"played {a / R:.2f} s, silent {(gap_end - gap_start) / R:.2f} s, then {b / R:.2f} s to the end, "
+      f"{jump / R:.2f} s further on in the source")
+if a < R or b < R or gap_end - gap_start < R // 5 or not quiet or not (10 * R <= jump <= 14 * R):
+    sys.exit("not the expected play / silence / play-after-seek pattern")
 PY
 }

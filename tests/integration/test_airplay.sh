@@ -69,6 +69,22 @@ one_session volume "$T/short.ref" --volume -12.5 127.0.0.1 "$T/short.wav"
 check "volume: the receiver accepted SET_PARAMETER with 'volume: -12.500000'" \
 	grep -A8 'type "SET_PARAMETER"' "$AP_LOG" | grep -q 'Content-Length", content: "20"'
 
+# pause, seek and resume from the keyboard: FLUSH, then the stream restarts 10 s further on
+: >"$AP_OUT"
+if python3 "$(dirname "$0")/raop_keys.py" "$AP_NS" "$TXPACE" "$T/in.wav" "$AP_OUT" "$T/keys.json" \
+	>"$T/keys.log" 2>&1; then
+	check "pause/seek/resume: FLUSH sent, every built packet left" \
+		jq_check "$T/keys.json" '.raop.flushes == 1 and .complete and .sent == .packets and
+			.packets < 2506 - 800'
+	if airplay_seek "$T/in.ref" "$AP_OUT" >"$T/seek.txt" 2>&1; then
+		pass "pause/seek/resume: $(cat "$T/seek.txt")"
+	else
+		fail "pause/seek/resume" "$(cat "$T/seek.txt")"
+	fi
+else
+	fail "pause/seek/resume" "$(tail -c 400 "$T/keys.log")"
+fi
+
 # the receiver dies mid-stream: one clear line, non-zero exit
 : >"$AP_OUT"
 ip netns exec "$AP_NS" "$TXPACE" send --profile raop --quiet 127.0.0.1 "$T/in.wav" 2>"$T/die.err" &
