@@ -45,7 +45,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
-all: $(BUILD)/txpace $(BUILD)/bench/plain_sender
+all: $(BUILD)/txpace $(BUILD)/bench/plain_sender $(BUILD)/bench/alac_bench
 
 $(BUILD)/obj/%.o: user/%.c
 	@mkdir -p $(@D)
@@ -60,6 +60,10 @@ $(BUILD)/txpace: $(MAIN_OBJ) $(BUILD)/libtxpace.a
 $(BUILD)/bench/plain_sender: bench/plain_sender.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -o $@ $< -lm
+
+$(BUILD)/bench/alac_bench: bench/alac_bench.c $(BUILD)/libtxpace.a
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
 
 # Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h

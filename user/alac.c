@@ -17,29 +17,36 @@ struct alac_enc {
 	AVPacket *pkt;
 };
 
+/* MSB-first bit writer with a 64-bit accumulator (a frame is ~11300 bits). */
 struct bitw {
 	uint8_t *p;
-	size_t pos;	/* in bits */
+	size_t n;	/* bytes written */
+	uint64_t acc;
+	unsigned bits;	/* pending bits in acc */
 };
 
 static void put(struct bitw *w, uint32_t v, unsigned n)
 {
-	for (unsigned i = n; i-- > 0;) {
-		size_t byte = w->pos >> 3;
-
-		if ((w->pos & 7) == 0) {
-			w->p[byte] = 0;
-		}
-		if ((v >> i) & 1) {
-			w->p[byte] |= (uint8_t)(0x80 >> (w->pos & 7));
-		}
-		w->pos++;
+	w->acc = w->acc << n | (v & (uint32_t)((1ull << n) - 1));
+	w->bits += n;
+	while (w->bits >= 8) {
+		w->bits -= 8;
+		w->p[w->n++] = (uint8_t)(w->acc >> w->bits);
 	}
+}
+
+static size_t finish(struct bitw *w)
+{
+	if (w->bits) {
+		w->p[w->n++] = (uint8_t)(w->acc << (8 - w->bits));
+		w->bits = 0;
+	}
+	return w->n;
 }
 
 size_t alac_escape_frame(const int32_t *pcm, uint32_t frames, uint8_t *out)
 {
-	struct bitw w = { out, 0 };
+	struct bitw w = { out, 0, 0, 0 };
 	int has_size = frames < ALAC_FRAMES;
 
 	put(&w, 1, 3);		/* element: channel pair */
@@ -55,7 +62,7 @@ size_t alac_escape_frame(const int32_t *pcm, uint32_t frames, uint8_t *out)
 		put(&w, (uint32_t)pcm[i] >> 16, 16);
 	}
 	put(&w, 7, 3);		/* end */
-	return (w.pos + 7) / 8;
+	return finish(&w);
 }
 
 void alac_cookie(uint8_t c[24])
