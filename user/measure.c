@@ -344,6 +344,12 @@ void measure_report_json(struct json *j, const char *key, const struct measure_r
 	json_num(j, "clock_rate_hz", r->clock_rate);
 	json_num(j, "duration_s", r->duration_s);
 	json_uint(j, "payload_bytes", r->payload_bytes);
+	if (r->media_clock) {
+		json_obj(j, "media_clock_offset_us");
+		json_num(j, "p50", r->media_p50);
+		json_num(j, "max_abs", r->media_max);
+		json_end(j, '}');
+	}
 	json_end(j, '}');
 }
 
@@ -482,6 +488,26 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 	out->other_ssrc = c.other_ssrc;
 	out->ssrc = c.ssrc;
 	out->pt = c.pt;
+	if (cfg->media_clock && c.n) {
+		/* RTP time of each packet against its arrival on the media clock (PTP = REALTIME + off) */
+		double *d = malloc(c.n * sizeof(*d));
+
+		if (d) {
+			for (size_t i = 0; i < c.n; i++) {
+				unsigned __int128 t = (unsigned __int128)(uint64_t)(c.recs[i].arrival_ns +
+									    cfg->media_offset_ns);
+				uint32_t expect = (uint32_t)(t * cfg->media_clock / NSEC_PER_SEC);
+				int32_t diff = (int32_t)(c.recs[i].ts - expect);
+
+				d[i] = (double)diff * 1e6 / cfg->media_clock;
+			}
+			qsort(d, c.n, sizeof(*d), cmp_dbl);
+			out->media_clock = 1;
+			out->media_p50 = d[c.n / 2];
+			out->media_max = fmax(fabs(d[0]), fabs(d[c.n - 1]));
+			free(d);
+		}
+	}
 	rc = measure_analyse(c.recs, c.n, out, cfg->plot_path ? &res : NULL);
 	if (rc < 0) {
 		pr_err("analysis failed: %s", strerror(-rc));

@@ -11,7 +11,8 @@
 #include "txpace/log.h"
 #include "txpace/measure.h"
 
-enum { O_LISTEN = 256, O_GROUP, O_IFACE, O_SECONDS, O_JSON, O_PAYLOAD, O_PLOT, O_PACKETS };
+enum { O_LISTEN = 256, O_GROUP, O_IFACE, O_SECONDS, O_JSON, O_PAYLOAD, O_PLOT, O_PACKETS,
+       O_MEDIA, O_MEDIA_OFF };
 
 static const struct cli_opt measure_opts[] = {
 	{ "listen", required_argument, O_LISTEN, "ADDR:PORT", "address and port to receive on (0.0.0.0:PORT, [::]:PORT, or a group)" },
@@ -22,6 +23,8 @@ static const struct cli_opt measure_opts[] = {
 	{ "json", no_argument, O_JSON, NULL, "print the report as JSON" },
 	{ "payload", required_argument, O_PAYLOAD, "FILE", "write the payload bytes in sequence order" },
 	{ "plot", required_argument, O_PLOT, "FILE.svg", "draw the deviation histogram and time series" },
+	{ "media-clock", required_argument, O_MEDIA, "HZ", "compare RTP time with arrival x HZ on CLOCK_REALTIME (AES67 media clock)" },
+	{ "media-offset", required_argument, O_MEDIA_OFF, "NS", "PTP time - CLOCK_REALTIME for --media-clock (default 0)" },
 	{ "verbose", no_argument, 'v', NULL, "more messages" },
 	{ "help", no_argument, 'h', NULL, "this help" },
 	{ 0 },
@@ -62,6 +65,18 @@ int cmd_measure(int argc, char **argv)
 			break;
 		case O_JSON:
 			json = 1;
+			break;
+		case O_MEDIA:
+			if (cli_long(&c, "media-clock", optarg, 8000, 384000, &v)) {
+				return EXIT_USAGE;
+			}
+			cfg.media_clock = (uint32_t)v;
+			break;
+		case O_MEDIA_OFF:
+			if (cli_long(&c, "media-offset", optarg, -100000000000L, 100000000000L, &v)) {
+				return EXIT_USAGE;
+			}
+			cfg.media_offset_ns = v;
 			break;
 		case O_PAYLOAD:
 			cfg.payload_path = optarg;

@@ -72,6 +72,10 @@ struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
 	const struct pacer_backend *be = pacer_backend_find(cfg->backend);
 	struct pacer *p;
 
+	if (cfg->clock != CLOCK_MONOTONIC && cfg->clock != CLOCK_REALTIME && cfg->clock != CLOCK_TAI) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!be || cfg->max_burst < 1 || cfg->max_burst > MAX_BURST_LIMIT || cfg->ptime_ns <= 0) {
 		errno = EINVAL;
 		return NULL;
@@ -159,7 +163,11 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 		return;
 	}
 	int64_t launch = p->keys[ev->key % KEY_WINDOW].launch;
-	int64_t t = clocks_to_mono(p->clk, CLOCK_REALTIME, ev->realtime_ns);
+	/* stamps are CLOCK_REALTIME; launch times are in the pacer's clock */
+	int64_t t = p->cfg.clock == CLOCK_REALTIME
+			    ? ev->realtime_ns
+			    : clocks_from_mono(p->clk, p->cfg.clock,
+					       clocks_to_mono(p->clk, CLOCK_REALTIME, ev->realtime_ns));
 
 	add_err(&p->st, ev->kind == TXSTAMP_SND ? &p->st.dep_snd : &p->st.dep_sched, t - launch);
 }
@@ -297,13 +305,13 @@ static void *pacer_main(void *arg)
 
 			if (earliest > deadline + p->cfg.ptime_ns / 4) {
 				deadline = earliest;
-				if (earliest > mono_ns()) {
+				if (earliest > clock_ns(p->cfg.clock)) {
 					atomic_fetch_add_explicit(&st->burst_limited, 1, memory_order_relaxed);
 				}
 			}
 		}
 		p->be->wait(p, deadline);
-		t0 = mono_ns();
+		t0 = clock_ns(p->cfg.clock);
 		rc = xmit(p, pk);
 		if (rc) {
 			atomic_fetch_add(&st->send_errors, 1);

@@ -59,21 +59,22 @@ static int rt_setup(struct pacer *p)
 static void rt_wait(struct pacer *p, int64_t deadline)
 {
 	int64_t spin = pacer_cfg(p)->spin_ns, wake = deadline - spin;
+	clockid_t clk = pacer_cfg(p)->clock;
 	struct timespec ts;
 
 	/* a far deadline (--start-at) is slept in slices, so an abort is noticed */
-	while (wake - mono_ns() > SLICE_NS) {
+	while (wake - clock_ns(clk) > SLICE_NS) {
 		if (pacer_aborted(p)) {
 			return;
 		}
-		ts = ns_to_ts(mono_ns() + SLICE_NS);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		ts = ns_to_ts(clock_ns(clk) + SLICE_NS);
+		clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL);
 	}
 	ts = ns_to_ts(wake);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+	while (clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL) == EINTR) {
 	}
 	if (spin > 0) {
-		while (mono_ns() < deadline) {
+		while (clock_ns(clk) < deadline) {
 			cpu_relax();
 		}
 	}

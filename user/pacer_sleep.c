@@ -16,7 +16,7 @@ static void sleep_wait(struct pacer *p, int64_t deadline)
 
 	if (last == 0) {
 		ts = ns_to_ts(deadline);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		clock_nanosleep(pacer_cfg(p)->clock, TIMER_ABSTIME, &ts, NULL);
 		return;
 	}
 	ts = ns_to_ts(pacer_cfg(p)->ptime_ns);

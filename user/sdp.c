@@ -76,10 +76,20 @@ int sdp_format(const struct sdp_stream *s, char *buf, size_t cap)
 		add(&o, "c=IN %s %s\r\n", dv6 ? "IP6" : "IP4", dst);
 	}
 	add(&o, "t=0 0\r\n");
+	if (s->ptp) {
+		add(&o, "a=clock-domain:PTPv2 %u\r\n", s->ptp_domain);
+	}
 	add(&o, "m=audio %u RTP/AVP %u\r\n", dport, s->pt);
+	if (s->ptp && net_is_multicast(&s->dest)) {
+		add(&o, "a=source-filter: incl IN %s %s %s\r\n", dv6 ? "IP6" : "IP4", dst, org);
+	}
 	add(&o, "a=rtpmap:%u %s/%u/%u\r\n", s->pt, s->encoding, s->rate, s->channels);
 	add(&o, "a=ptime:%s\r\n", ptime);
 	add(&o, "a=recvonly\r\n");
+	if (s->ptp) {
+		add(&o, "a=ts-refclk:ptp=IEEE1588-2008:%s:%u\r\n", s->ptp_gmid, s->ptp_domain);
+		add(&o, "a=mediaclk:direct=%u\r\n", s->mediaclk_offset);
+	}
 	if (o.overflow) {
 		return -ENOSPC;
 	}

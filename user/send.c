@@ -70,21 +70,28 @@ enum {
 	O_FORMAT = 256, O_RATE, O_CHANNELS, O_PTIME, O_IFACE, O_TTL, O_DSCP, O_PT, O_SSRC, O_SDP,
 	O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_SPIN, O_PRIO, O_CPU, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
-	O_ALAC, O_TIMEOUT,
+	O_ALAC, O_TIMEOUT, O_PTP_SOCKET, O_REQUIRE_LOCK, O_LOCK_TIMEOUT, O_MEDIACLK, O_SAP,
+	O_NAME,
 };
 
 static const struct cli_opt send_opts[] = {
-	{ "profile", required_argument, O_PROFILE, "NAME", "rtp (default) or raop (AirPlay 1)" },
+	{ "profile", required_argument, O_PROFILE, "NAME", "rtp (default), aes67, or raop (AirPlay 1)" },
 	{ "format", required_argument, O_FORMAT, "L16|L24", "rtp: sample format (default L24)" },
 	{ "rate", required_argument, O_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)" },
 	{ "channels", required_argument, O_CHANNELS, "N", "rtp: channels 1..8 (default 2)" },
 	{ "ptime", required_argument, O_PTIME, "T", "rtp: packet time 125us..20ms (default 1ms; bare number = ms)" },
 	{ "iface", required_argument, O_IFACE, "IF", "egress interface (multicast), or bind to it" },
 	{ "ttl", required_argument, O_TTL, "N", "multicast TTL / hop limit 1..255 (default 1)" },
-	{ "dscp", required_argument, O_DSCP, "N", "DSCP 0..63 (default 34, AF41)" },
+	{ "dscp", required_argument, O_DSCP, "N|aes67|dante", "DSCP 0..63; aes67 = 34 (AF41, the default), dante = 46 (EF)" },
 	{ "pt", required_argument, O_PT, "N", "rtp: RTP payload type 0..127 (default 96)" },
 	{ "ssrc", required_argument, O_SSRC, "N", "RTP SSRC (default random)" },
-	{ "sdp", required_argument, O_SDP, "FILE", "rtp: write the stream's SDP to FILE" },
+	{ "sdp", required_argument, O_SDP, "FILE", "rtp, aes67: write the stream's SDP to FILE" },
+	{ "ptp-socket", required_argument, O_PTP_SOCKET, "PATH", "aes67: ptp4l's management socket (default /var/run/ptp4l)" },
+	{ "require-lock", no_argument, O_REQUIRE_LOCK, NULL, "aes67: wait until ptp4l is locked (else: a warning)" },
+	{ "lock-timeout", required_argument, O_LOCK_TIMEOUT, "S", "aes67: give up waiting for the lock after S seconds (default 60)" },
+	{ "mediaclk-offset", required_argument, O_MEDIACLK, "N", "aes67: RTP time = PTP time in samples + N (default 0)" },
+	{ "sap-interval", required_argument, O_SAP, "S", "aes67: SAP announcement every S seconds, 0 = none (default 30)" },
+	{ "name", required_argument, O_NAME, "TEXT", "rtp, aes67: the session name in SDP/SAP (default txpace)" },
 	{ "to", required_argument, O_TO, "NAME", "raop: the receiver called NAME on the network (mDNS); no DEST then" },
 	{ "volume", required_argument, O_VOLUME, "DB", "raop: volume -30..0 dB, -144 = mute (default: leave it)" },
 	{ "latency", required_argument, O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)" },
@@ -126,7 +133,8 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 	*po = (struct profile_opts){
 		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
 		.ptime_ns = NSEC_PER_MSEC, .latency_ns = 2 * NSEC_PER_SEC, .alac = ALAC_COMPRESSED,
-		.timeout_ms = 5000,
+		.timeout_ms = 5000, .lock_timeout_ns = 60 * NSEC_PER_SEC,
+		.sap_interval_ns = 30 * NSEC_PER_SEC,
 	};
 	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
 			     "  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
@@ -140,8 +148,10 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 				o->profile = &profile_rtp;
 			} else if (!strcmp(optarg, "raop")) {
 				o->profile = &profile_raop;
+			} else if (!strcmp(optarg, "aes67")) {
+				o->profile = &profile_aes67;
 			} else {
-				cli_usage_error(&c, "--profile: '%s' is not rtp or raop", optarg);
+				cli_usage_error(&c, "--profile: '%s' is not rtp, aes67 or raop", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -180,9 +190,40 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			}
 			break;
 		case O_DSCP:
-			if (cli_long(&c, "dscp", optarg, 0, 63, &po->dscp)) {
+			if (!strcmp(optarg, "aes67")) {
+				po->dscp = 34;
+			} else if (!strcmp(optarg, "dante")) {
+				po->dscp = 46;
+			} else if (cli_long(&c, "dscp", optarg, 0, 63, &po->dscp)) {
 				return -EINVAL;
 			}
+			break;
+		case O_PTP_SOCKET:
+			po->ptp_socket = optarg;
+			break;
+		case O_REQUIRE_LOCK:
+			po->require_lock = 1;
+			break;
+		case O_LOCK_TIMEOUT:
+			if (cli_duration(&c, "lock-timeout", optarg, NSEC_PER_SEC, NSEC_PER_SEC / 10,
+					 3600 * NSEC_PER_SEC, &po->lock_timeout_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_MEDIACLK:
+			if (cli_long(&c, "mediaclk-offset", optarg, 0, 0xffffffffL, &v)) {
+				return -EINVAL;
+			}
+			po->mediaclk_offset = (uint32_t)v;
+			break;
+		case O_SAP:
+			if (cli_duration(&c, "sap-interval", optarg, NSEC_PER_SEC, 0, 3600 * NSEC_PER_SEC,
+					 &po->sap_interval_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_NAME:
+			po->session_name = optarg;
 			break;
 		case O_PT:
 			if (cli_long(&c, "pt", optarg, 0, 127, &po->pt)) {
@@ -408,8 +449,8 @@ static void *producer_main(void *arg)
 			 * our timer to the interrupt that wakes the pacer.
 			 */
 			ts = ns_to_ts(k >= cap ? sched_launch(&s->sched, k - cap + batch) + ptime / 2
-					       : mono_ns());
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+					       : clock_ns(s->d.clock));
+			clock_nanosleep(s->d.clock, TIMER_ABSTIME, &ts, NULL);
 			if (!ring_produce_begin(s->ring)) {
 				ts = ns_to_ts(ptime / 4);
 				nanosleep(&ts, NULL);
@@ -452,7 +493,7 @@ static void status_line(struct send_ctx *s, int final)
 	struct pacer_stats *st = pacer_stats(s->pacer);
 	const char *which;
 	const struct hist *h = pacer_departure(s->pacer, &which);
-	double el = (double)(mono_ns() - s->sched.start_ns) / 1e9;
+	double el = (double)(clock_ns(s->d.clock) - s->sched.start_ns) / 1e9;
 	char p99[32], tot[32] = "";
 
 	if (el < 0) {
@@ -462,10 +503,10 @@ static void status_line(struct send_ctx *s, int final)
 	if (s->total_pkts > 0) {
 		snprintf(tot, sizeof(tot), "/%.1f", (double)s->total_pkts * s->sched.spp / s->sched.rate);
 	}
-	fprintf(stderr, "\r%7.1f%s s  packets %" PRIu64 "  late %" PRIu64 "  p99 %s %s%s\033[K%s",
+	fprintf(stderr, "\r%7.1f%s s  packets %" PRIu64 "  late %" PRIu64 "  p99 %s %s%s%s\033[K%s",
 		el, tot, atomic_load(&st->sent), atomic_load(&st->late), p99, which,
 		atomic_load(&s->ctl) == CTL_RUN ? "" : s->flushed ? "  [paused]" : "  [pausing]",
-		final ? "\n" : "");
+		s->o.profile->status ? s->o.profile->status(s->prof) : "", final ? "\n" : "");
 }
 
 static void put_hist(struct json *j, const char *key, const struct hist *h)
@@ -652,7 +693,7 @@ static void on_interrupt(struct send_ctx *s)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	/* before the first launch nothing has left: drop what is queued */
-	if (mono_ns() < s->sched.start_ns) {
+	if (clock_ns(s->d.clock) < s->sched.start_ns) {
 		pacer_abort(s->pacer);
 	}
 }
@@ -696,7 +737,7 @@ static void request_seek(struct send_ctx *s, int64_t secs)
 /* Restart after a pause: packet pause_k leaves 100 ms from now; RTP time runs on unchanged. */
 static void resume(struct send_ctx *s)
 {
-	int64_t now = mono_ns();
+	int64_t now = clock_ns(s->d.clock);
 
 	s->sched.start_ns += now + 100 * NSEC_PER_MSEC - sched_launch(&s->sched, s->pause_k);
 	s->d.marker_k = s->pause_k;
@@ -759,7 +800,7 @@ static void pause_step(struct send_ctx *s)
 /* Main thread while the pacer runs: profile duties (timing, control), keys, status, signals. */
 static void run_loop(struct send_ctx *s, int tty)
 {
-	int64_t next_status = mono_ns(), next_prof = 0;
+	int64_t next_status = clock_ns(s->d.clock), next_prof = 0;
 
 	keys_on(s);
 	while (!pacer_done(s->pacer)) {
@@ -770,15 +811,15 @@ static void run_loop(struct send_ctx *s, int tty)
 			pfd[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
 		}
 		if (atomic_load(&s->ctl) == CTL_PAUSED && !s->flushed) {
-			next_status = mono_ns();	/* look again soon: the flush waits for the pacer */
+			next_status = clock_ns(s->d.clock);	/* soon: the flush waits for the pacer */
 		}
-		int64_t now = mono_ns(), wake = next_status;
+		int64_t now = clock_ns(s->d.clock), wake = next_status;
 
 		if (next_prof && next_prof < wake) {
 			wake = next_prof;
 		}
 		poll(pfd, (nfds_t)n, wake > now ? (int)((wake - now) / NSEC_PER_MSEC) + 1 : 0);
-		now = mono_ns();
+		now = clock_ns(s->d.clock);
 		if (s->o.profile->service && !s->profile_rc) {
 			next_prof = 0;
 			s->profile_rc = s->o.profile->service(s->prof, &s->sched, now, &next_prof,
@@ -814,7 +855,7 @@ static void run_loop(struct send_ctx *s, int tty)
 
 int cmd_send(int argc, char **argv)
 {
-	struct send_ctx s = { .d.fd = -1 };
+	struct send_ctx s = { .d.fd = -1, .d.clock = CLOCK_MONOTONIC };
 	char err[512] = "";
 	int rc, tty = isatty(STDERR_FILENO), ret = EXIT_FAIL, started = 0;
 
@@ -833,6 +874,7 @@ int cmd_send(int argc, char **argv)
 		.backend = s.o.backend, .spin_ns = s.o.spin_ns, .prio = (int)s.o.prio,
 		.cpu = (int)s.o.cpu, .max_burst = (unsigned)s.o.max_burst, .late_ns = s.o.late_ns,
 		.ptime_ns = sched_ptime_ns(&s.sched), .timestamps = s.o.timestamps,
+		.clock = s.d.clock,
 	};
 
 	s.pacer = pacer_new(&pc, s.d.fd, s.ring, s.d.hist, s.clk);
@@ -849,13 +891,14 @@ int cmd_send(int argc, char **argv)
 		goto out_pacer;
 	}
 	/* the schedule starts after the pacer is set up, so setup never makes packets late */
-	int64_t earliest = mono_ns() + s.o.start_delay_ns;
+	int64_t earliest = clock_ns(s.d.clock) + s.o.start_delay_ns;
 
 	if (s.o.start_at > 0) {
-		earliest = clocks_to_mono(s.clk, CLOCK_REALTIME, (int64_t)(s.o.start_at * 1e9));
-		if (earliest < mono_ns() + 10 * NSEC_PER_MSEC) {
+		earliest = clocks_from_mono(s.clk, s.d.clock, clocks_to_mono(s.clk, CLOCK_REALTIME,
+						    (int64_t)(s.o.start_at * 1e9)));
+		if (earliest < clock_ns(s.d.clock) + 10 * NSEC_PER_MSEC) {
 			pr_err("--start-at is in the past or too close (%.3f s from now)",
-			       (double)(earliest - mono_ns()) / 1e9);
+			       (double)(earliest - clock_ns(s.d.clock)) / 1e9);
 			goto out_pacer;
 		}
 	}

@@ -17,6 +17,8 @@ struct measure_cfg {
 	int64_t seconds_ns;	/* 0 = until stopped */
 	uint64_t max_packets;	/* 0 = no limit */
 	const char *payload_path, *plot_path;
+	uint32_t media_clock;	/* if set: compare RTP time with arrival (CLOCK_REALTIME) x rate */
+	int64_t media_offset_ns;	/* PTP time - CLOCK_REALTIME for that comparison */
 };
 
 struct measure_report {
@@ -33,6 +35,8 @@ struct measure_report {
 	double clock_rate;		/* RTP ticks per second of arrival time (fitted) */
 	double duration_s;
 	uint64_t payload_bytes;
+	int media_clock;		/* the two below are set */
+	double media_p50, media_max;	/* µs, RTP time - arrival time on the media clock */
 };
 
 /* One received packet, for the analysis. */

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "txpace/hist.h"
 
@@ -21,6 +22,7 @@ struct pacer_cfg {
 	int64_t late_ns;	/* a packet leaving later than launch + this is late */
 	int64_t ptime_ns;	/* packet interval of the schedule */
 	int timestamps;		/* ask the kernel for SCHED/SND departure stamps */
+	clockid_t clock;	/* the clock launch times are in: MONOTONIC, or REALTIME for PTP */
 };
 
 /* Counters are atomics so the status line can read them while the pacer runs. */

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "txpace/alac.h"
 #include "txpace/json.h"
@@ -30,6 +31,13 @@ struct profile_opts {
 	int encrypt;
 	enum alac_mode alac;
 	int64_t timeout_ms;	/* for answers from the receiver */
+	/* aes67 */
+	const char *ptp_socket;
+	int require_lock;
+	int64_t lock_timeout_ns;
+	uint32_t mediaclk_offset;
+	int64_t sap_interval_ns;	/* 0 = no SAP */
+	const char *session_name;
 };
 
 /* What the profile decided; the pipeline follows it. */
@@ -42,6 +50,7 @@ struct stream_desc {
 	struct net_addr dest;
 	struct history *hist;	/* packets already sent, by RTP sequence number */
 	uint64_t marker_k;	/* the packet that (re)starts the stream carries the marker bit */
+	clockid_t clock;	/* the clock of the schedule (MONOTONIC unless the profile says) */
 };
 
 struct profile_ops {
@@ -74,9 +83,11 @@ struct profile_ops {
 	/** @return 1 when the profile met every duty (e.g. every retransmit request was served) */
 	int (*complete)(void *p);
 	void (*report)(void *p, struct json *j);
+	/** Optional: a short note for the status line ("PTP unlocked"), or "" */
+	const char *(*status)(void *p);
 	void (*close)(void *p);
 };
 
-extern const struct profile_ops profile_rtp, profile_raop;
+extern const struct profile_ops profile_rtp, profile_aes67, profile_raop;
 
 #endif

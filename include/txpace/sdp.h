@@ -18,6 +18,11 @@ struct sdp_stream {
 	uint32_t rate, channels;
 	int64_t ptime_ns;
 	uint64_t session_id;
+	/* AES67 (RFC 7273 clock signalling), when ptp is set */
+	int ptp;
+	char ptp_gmid[24];		/* "39-A7-94-FF-FE-07-CB-D0" */
+	uint8_t ptp_domain;
+	uint32_t mediaclk_offset;
 };
 
 /** Write the description into @buf. @return its length, or -ENOSPC */

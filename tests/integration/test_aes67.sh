@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# AES67: ptp4l grandmaster and slave in two namespaces (linreg servo); txpace waits for the lock
+# and sends; GStreamer receives bit-exact; RTP time = PTP time x 48000 within a packet time;
+# FFmpeg finds the stream through SAP and decodes it bit-exact; the SAP deletion goes out on exit.
+. "$(dirname "$0")/lib.sh"
+for b in ptp4l gst-launch-1.0 ffmpeg; do
+	command -v $b >/dev/null || { fail "aes67" "$b missing (scripts/install-deps.sh)"; exit 1; }
+done
+make_pair || { fail "namespaces" "cannot create the veth pair"; exit 1; }
+GM_UDS=/var/run/txpace-$$-gm SL_UDS=/var/run/txpace-$$-sl
+common="time_stamping software
+network_transport UDPv4
+logSyncInterval -3
+logAnnounceInterval 1
+delay_mechanism E2E
+domainNumber 0"
+printf '[global]\n%s\nmasterOnly 1\npriority1 100\nclockClass 248\nuds_address %s\n' \
+	"$common" $GM_UDS >"$T/gm.cfg"
+printf '[global]\n%s\nslaveOnly 1\nclock_servo linreg\nuds_address %s\n' "$common" $SL_UDS >"$T/sl.cfg"
+ip netns exec "$NS_RX" ptp4l -f "$T/gm.cfg" -i v_rx >"$T/gm.log" 2>&1 &
+PIDS+=("$!")
+ip netns exec "$NS_TX" ptp4l -f "$T/sl.cfg" -i v_tx >"$T/sl.log" 2>&1 &
+PIDS+=("$!")
+trap 'teardown; rm -f $GM_UDS $SL_UDS' EXIT
+
+ffmpeg -v error -f lavfi -i "anoisesrc=d=3:c=pink:r=48000:a=0.3:seed=5" -ac 2 -c:a pcm_s16le "$T/in.wav"
+ffmpeg -v error -i "$T/in.wav" -f s24be "$T/in.ref"
+aes67() { in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout 60 \
+	--ptp-socket $SL_UDS --iface v_tx "$@"; }
+
+# GStreamer receiver and txpace measure on the same group; SAP listener for announce + delete
+caps="application/x-rtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)L24,encoding-params=(string)2,channels=(int)2,payload=(int)96"
+bg_rx "$T/gst.log" gst-launch-1.0 -e -q udpsrc address=$GROUP4 port=5004 multicast-iface=v_rx \
+	caps="$caps" ! rtpL24depay ! filesink location="$T/gst.out"
+g=$BG
+bg_rx "$T/m.json" "$TXPACE" measure --json --listen $GROUP4:5004 --iface v_rx --media-clock 48000
+m=$BG
+bg_rx "$T/sap.log" python3 -u -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("239.255.255.255", 9875))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton("239.255.255.255") + socket.inet_aton("192.168.67.2"))
+s.settimeout(120)
+while True:
+    b = s.recv(4096)
+    kind = "delete" if b[0] & 0x04 else "announce"
+    sdp = b[8:].split(b"\0", 1)[1].decode()
+    print(kind, "%04x" % struct.unpack(">H", b[2:4]), "ts-refclk" in sdp, "mediaclk:direct=" in sdp, flush=True)
+    if kind == "delete":
+        break'
+sapl=$BG
+wait_udp "$NS_RX" 5004 && wait_udp "$NS_RX" 9875
+if aes67 --report "$T/send.json" --sdp "$T/s.sdp" $GROUP4:5004 "$T/in.wav" 2>"$T/send.err"; then
+	pass "aes67: waited for the PTP lock and sent $(jq .packets "$T/send.json") packets"
+else
+	fail "aes67 send" "$(cat "$T/send.err")"
+fi
+stop $g
+stop $m
+wait $sapl
+check "aes67: GStreamer's output is the source, bit for bit" same_prefix "$T/in.ref" "$T/gst.out" 288
+check "aes67: RTP time is PTP time x 48000 within one packet time, nothing lost" \
+	jq_check "$T/m.json" '.lost == 0 and .rtp_step.value == 48 and .rtp_step.errors == 0 and
+		(.media_clock_offset_us.p50 | fabs) < 1000 and .media_clock_offset_us.max_abs < 2000'
+check "aes67: report names the grandmaster, the lock, SAP announce and delete" \
+	jq_check "$T/send.json" '.aes67.locked and .aes67.ptp and (.aes67.grandmaster | test("^([0-9A-F]{2}-){7}[0-9A-F]{2}$")) and .aes67.sap_sent >= 2 and .aes67.sap_deleted'
+check "aes67: SDP has rtpmap, ptime, ts-refclk with the GM, mediaclk, source-filter" \
+	test "$(grep -cE $'^(a=rtpmap:96 L24/48000/2|a=ptime:1|a=ts-refclk:ptp=IEEE1588-2008:([0-9A-F]{2}-){7}[0-9A-F]{2}:0|a=mediaclk:direct=0|a=source-filter: incl IN IP4 239.69.0.1 192.168.67.1)\r$' "$T/s.sdp")" -eq 5
+check "aes67: SAP announced (with PTP attributes) at once and deleted on exit" \
+	bash -c "head -n 1 '$T/sap.log' | grep -q '^announce .* True True' && tail -n 1 '$T/sap.log' | grep -q '^delete'"
+
+# FFmpeg finds the stream through SAP and decodes it bit-exact (from where it joined to the end)
+bg_rx "$T/ff.log" ffmpeg -nostdin -v error -i sap://239.255.255.255 -f s24be -y "$T/ff.out"
+f=$BG
+wait_udp "$NS_RX" 9875
+aes67 --sap-interval 1 $GROUP4:5004 "$T/in.wav" 2>>"$T/send.err"
+stop $f
+check "aes67 via sap:// in FFmpeg: what it decoded is the source's end, bit for bit" \
+	python3 -c '
+import sys
+ref, out = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+n = len(out) - len(out) % 6
+# the part FFmpeg decoded must be the source from some packet to the very end
+ok = n > len(ref) // 2 and ref.endswith(out[:n]) if n else False
+sys.exit(0 if ok else f"{n} bytes decoded, not a bit-exact tail of the {len(ref)}-byte source")' \
+	"$T/in.ref" "$T/ff.out"
+
+# without ptp4l: --require-lock fails with one line; without it, a warning and the stream goes on
+out=$(in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout 1 \
+	--ptp-socket /var/run/txpace-$$-none --iface v_tx $GROUP4:5004 tone:440 2>&1 >/dev/null)
+check "no ptp4l + --require-lock: one line, non-zero" \
+	bash -c "[ \$(printf '%s\n' '$out' | wc -l) -eq 1 ] && grep -q 'no ptp4l' <<<'$out'"
+exit $FAILED

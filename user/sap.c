@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* SAP module: the announcement packet around an SDP. */
+#include <errno.h>
+#include <string.h>
+
+#include "txpace/sap.h"
+
+int sap_build(uint8_t *b, size_t cap, int deletion, uint16_t msg_hash, struct in_addr origin,
+	      const char *sdp)
+{
+	static const char type[] = "application/sdp";
+	size_t sl = strlen(sdp), n = 8 + sizeof(type) + sl;
+
+	if (n > cap) {
+		return -ENOSPC;
+	}
+	b[0] = (uint8_t)(0x20 | (deletion ? 0x04 : 0));	/* version 1, IPv4, announce/delete */
+	b[1] = 0;					/* no authentication data */
+	b[2] = (uint8_t)(msg_hash >> 8);
+	b[3] = (uint8_t)msg_hash;
+	memcpy(b + 4, &origin, 4);
+	memcpy(b + 8, type, sizeof(type));		/* with its NUL */
+	memcpy(b + 8 + sizeof(type), sdp, sl);
+	return (int)n;
+}
