@@ -23,3 +23,30 @@ int sap_build(uint8_t *b, size_t cap, int deletion, uint16_t msg_hash, struct in
 	memcpy(b + 8 + sizeof(type), sdp, sl);
 	return (int)n;
 }
+
+int sap_parse(const uint8_t *b, size_t len, struct sap_msg *m)
+{
+	size_t off;
+
+	if (len < 8 || (b[0] >> 5) != 1 || (b[0] & 0x03)) {
+		return -EINVAL;	/* version 1, not encrypted or compressed */
+	}
+	off = 4 + ((b[0] & 0x10) ? 16 : 4) + 4u * b[1];
+	if (off >= len) {
+		return -EINVAL;
+	}
+	m->deletion = (b[0] & 0x04) != 0;
+	m->hash = (uint16_t)(b[2] << 8 | b[3]);
+	/* an optional payload type ("application/sdp\0"); SDP itself starts with "v=" */
+	if (len - off < 2 || b[off] != 'v' || b[off + 1] != '=') {
+		const uint8_t *z = memchr(b + off, 0, len - off);
+
+		if (!z) {
+			return -EINVAL;
+		}
+		off = (size_t)(z - b) + 1;
+	}
+	m->sdp = (const char *)b + off;
+	m->sdp_len = len - off;
+	return 0;
+}

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "txpace/sdp.h"
 
@@ -94,4 +96,99 @@ int sdp_format(const struct sdp_stream *s, char *buf, size_t cap)
 		return -ENOSPC;
 	}
 	return (int)o.len;
+}
+
+/* One line at a time, bounded: the text comes from the network (SAP) or a file. */
+int sdp_parse(const char *text, size_t len, struct sdp_in *o)
+{
+	const char *p = text, *end = text + len;
+	int in_audio = 0, have_m = 0;
+
+	memset(o, 0, sizeof(*o));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((nl ? nl : end) - p);
+		char line[512];
+
+		if (l > 0 && p[l - 1] == '\r') {
+			l--;
+		}
+		if (l >= sizeof(line)) {
+			l = sizeof(line) - 1;
+		}
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p = nl ? nl + 1 : end;
+		if (l < 2 || line[1] != '=') {
+			continue;
+		}
+		const char *v = line + 2;
+
+		switch (line[0]) {
+		case 's':
+			snprintf(o->name, sizeof(o->name), "%.127s", v);
+			break;
+		case 'c': {
+			char net[8], type[8], addr[64];
+
+			if (sscanf(v, "%7s %7s %63s", net, type, addr) == 3 && (in_audio || !o->addr[0])) {
+				addr[strcspn(addr, "/")] = '\0';
+				snprintf(o->addr, sizeof(o->addr), "%s", addr);
+			}
+			break;
+		}
+		case 'm': {
+			unsigned port, pt;
+			char proto[32];
+
+			in_audio = 0;
+			if (!have_m && sscanf(v, "audio %u %31s %u", &port, proto, &pt) == 3 &&
+			    port > 0 && port < 65536 && pt < 128) {
+				o->port = (uint16_t)port;
+				o->pt = (uint8_t)pt;
+				in_audio = have_m = 1;
+			}
+			break;
+		}
+		case 'a':
+			if (!in_audio) {
+				break;
+			}
+			if (!strncmp(v, "rtpmap:", 7)) {
+				unsigned pt, rate, ch = 1;
+				char enc[16];
+				int n = sscanf(v + 7, "%u %15[^/]/%u/%u", &pt, enc, &rate, &ch);
+
+				if (n >= 3 && pt == o->pt) {
+					snprintf(o->encoding, sizeof(o->encoding), "%s", enc);
+					o->rate = rate;
+					o->channels = ch;
+				}
+			} else if (!strncmp(v, "ptime:", 6)) {
+				double ms = strtod(v + 6, NULL);
+
+				if (ms > 0 && ms < 1000) {
+					o->ptime_ns = (int64_t)(ms * 1e6 + 0.5);
+				}
+			} else if (!strncmp(v, "source-filter:", 14)) {
+				char mode[8], net[8], type[8], dst[64], src[64];
+
+				if (sscanf(v + 14, " %7s %7s %7s %63s %63s", mode, net, type, dst, src) == 5 &&
+				    !strcmp(mode, "incl")) {
+					snprintf(o->source, sizeof(o->source), "%s", src);
+				}
+			} else if (!strncmp(v, "mediaclk:direct=", 16)) {
+				o->mediaclk_offset = (uint32_t)strtoul(v + 16, NULL, 10);
+				o->has_mediaclk = 1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (!have_m || !o->addr[0] || (strcasecmp(o->encoding, "L24") && strcasecmp(o->encoding, "L16")) ||
+	    o->rate < 8000 || o->rate > 384000 || o->channels < 1 || o->channels > 64) {
+		return -EINVAL;
+	}
+	return 0;
 }

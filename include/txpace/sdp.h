@@ -28,4 +28,24 @@ struct sdp_stream {
 /** Write the description into @buf. @return its length, or -ENOSPC */
 int sdp_format(const struct sdp_stream *s, char *buf, size_t cap);
 
+/* What a received SDP says about its first audio stream (the subset a relay needs). */
+struct sdp_in {
+	char name[128];			/* s= */
+	char addr[64];			/* c= address, without /ttl */
+	uint16_t port;			/* m=audio port */
+	uint8_t pt;
+	char encoding[16];		/* "L24", "L16" */
+	uint32_t rate, channels;
+	int64_t ptime_ns;		/* 0 when not given */
+	char source[64];		/* source-filter incl source, or "" */
+	uint32_t mediaclk_offset;
+	int has_mediaclk;
+};
+
+/**
+ * Parse SDP text (LF or CRLF lines, not NUL-terminated necessarily).
+ * @return 0, or -EINVAL when there is no usable L16/L24 audio stream
+ */
+int sdp_parse(const char *text, size_t len, struct sdp_in *out);
+
 #endif
