@@ -17,6 +17,7 @@ static const struct {
 } cmds[] = {
 	{ "send", cmd_send, "send an audio stream with precisely paced packets" },
 	{ "list", cmd_list, "the AirPlay receivers on the network (mDNS)" },
+	{ "relay", cmd_relay, "re-time an AES67/RTP stream onto this machine's PTP grid" },
 	{ "measure", cmd_measure, "receive an RTP stream and measure how precisely it was paced" },
 	{ "demo", cmd_demo, "txpace against a plain sleep-loop sender, side by side, in private namespaces" },
 	{ "probe", cmd_probe, "what this machine can do for pacing, and the backend send would use" },

@@ -9,5 +9,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 
 #endif

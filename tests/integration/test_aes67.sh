@@ -87,6 +87,69 @@ ok = n > len(ref) // 2 and ref.endswith(out[:n]) if n else False
 sys.exit(0 if ok else f"{n} bytes decoded, not a bit-exact tail of the {len(ref)}-byte source")' \
 	"$T/in.ref" "$T/ff.out"
 
+# relay: the sender's SAP-announced stream (found by name) re-timed onto the grandmaster's grid;
+# the relay's output is measured on a second group
+bg_rx "$T/r1.json" "$TXPACE" measure --json --listen 239.69.0.2:5006 --iface v_rx --payload "$T/r1.pay"
+m=$BG
+bg_rx "$T/relay1.log" "$TXPACE" relay --from sap:relayme --from-iface v_rx --to 239.69.0.2:5006 \
+	--iface v_rx --ptp-socket $GM_UDS --seconds 3 --report "$T/relay1.json" --sap-interval 0
+rl=$BG
+wait_udp "$NS_RX" 9875
+aes67 --name relayme --sap-interval 1 --seconds 2 $GROUP4:5004 ramp 2>>"$T/send.err"
+wait $rl
+rc=$?
+stop $m
+check "relay --from sap:NAME: ran, found the session, exit 0" test $rc -eq 0
+check "relay: every input packet went out once, on a steady grid, nothing lost" \
+	jq_check "$T/relay1.json" '.input.packets > 1500 and .output.from_input == .input.packets and
+		.input.late == 0 and .output.packets == 3000 and .output.sent == 3000'
+check "relay output: 1 ms grid, no bursts beyond the catch-up limit, RTP step 48" \
+	jq_check "$T/r1.json" '.packets == 3000 and .lost == 0 and .rtp_step.value == 48 and
+		.rtp_step.errors == 0 and .burst_max <= 2 and .interval_us.p50 > 990 and .interval_us.p50 < 1010'
+ramp_check() { # PAYLOAD: non-silent packets carry the ramp, one input packet per output packet
+	python3 - "$1" <<'PY'
+import sys
+out = open(sys.argv[1], "rb").read()
+P = 288
+pk = [out[i:i + P] for i in range(0, len(out) - len(out) % P, P)]
+base, data, silent = None, 0, 0
+for j, p in enumerate(pk):
+    if p == bytes(P):
+        silent += 1
+        continue
+    first = int.from_bytes(p[:3], "big")
+    want = b"".join(((first + i) & 0xFFFFFF).to_bytes(3, "big") for i in range(96))
+    if p != want:
+        sys.exit(f"packet {j}: not a ramp segment")
+    b = (first - 96 * j) & 0xFFFFFF
+    if base is None:
+        base = b
+    elif b != base:
+        sys.exit(f"packet {j}: the input was not consumed one packet per packet time")
+    data += 1
+print(f"{data} packets of input, {silent} of silence, one input packet per output packet")
+PY
+}
+if ramp_check "$T/r1.pay" >"$T/rc1.txt" 2>&1; then pass "relay: payload bit-exact: $(cat "$T/rc1.txt")"; else fail "relay payload" "$(cat "$T/rc1.txt")"; fi
+
+# relay under a bad network: up to 3 ms of jitter and a 300 ms stall released as a burst
+bg_rx "$T/r2.json" "$TXPACE" measure --json --listen 239.69.0.2:5006 --iface v_rx --payload "$T/r2.pay"
+m=$BG
+bg_rx "$T/relay2.log" "$TXPACE" relay --from 239.69.0.1:5008 --from-iface v_rx --to 239.69.0.2:5006 \
+	--iface v_rx --ptp-socket $GM_UDS --seconds 2.5 --report "$T/relay2.json" --sap-interval 0
+rl=$BG
+wait_udp "$NS_RX" 5008
+in_tx python3 "$(dirname "$0")/jitter_sender.py" 239.69.0.1 5008 2000 800 1100
+wait $rl
+stop $m
+check "relay, stalled input: the held packets came late and became silence, not a burst" \
+	jq_check "$T/relay2.json" '.input.packets == 2000 and .input.late >= 250 and
+		.output.silent >= 250 and .output.from_input + .input.late == 2000 and .output.packets == 2500'
+check "relay, stalled input: the output kept its grid (no burst, 1 ms steps)" \
+	jq_check "$T/r2.json" '.packets == 2500 and .lost == 0 and .burst_max <= 2 and
+		.rtp_step.errors == 0 and .interval_us.p50 > 990 and .interval_us.p50 < 1010'
+if ramp_check "$T/r2.pay" >"$T/rc2.txt" 2>&1; then pass "relay, stalled input: payload: $(cat "$T/rc2.txt")"; else fail "relay, stalled input payload" "$(cat "$T/rc2.txt")"; fi
+
 # without ptp4l: --require-lock fails with one line; without it, a warning and the stream goes on
 out=$(in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout 1 \
 	--ptp-socket /var/run/txpace-$$-none --iface v_tx $GROUP4:5004 tone:440 2>&1 >/dev/null)
