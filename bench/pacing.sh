@@ -8,6 +8,8 @@
 #
 # usage: bench/pacing.sh [SECONDS_PER_RUN (20)] [ROUNDS (2)]
 #   ROWS="rt rt0 abs gst rel cyclictest" selects and orders the rows; SPIN_US sets rt's spin.
+#   AES67 rows: aes67 (1 ms), aes67_125 (125 us), gst125 (GStreamer at 125 us); e.g.
+#   ROWS="aes67 gst aes67_125 gst125" bench/pacing.sh 20 3
 set -u
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
@@ -48,6 +50,9 @@ label() {
 	abs) echo "plain abs clock_nanosleep + SCHED_FIFO 80" ;;
 	gst) echo "GStreamer udpsink sync=true" ;;
 	rel) echo "plain relative usleep(1000)" ;;
+	aes67) echo "txpace aes67, 1 ms" ;;
+	aes67_125) echo "txpace aes67, 125 us" ;;
+	gst125) echo "GStreamer udpsink sync=true, 125 us" ;;
 	esac
 }
 
@@ -63,6 +68,13 @@ sender() {
 	gst) ip netns exec "$NS_TX" gst-launch-1.0 -q audiotestsrc is-live=true num-buffers="$N" \
 		samplesperbuffer=48 ! audio/x-raw,format=S24BE,rate=48000,channels=2 \
 		! rtpL24pay min-ptime=1000000 max-ptime=1000000 ! udpsink host=$RX port=5004 sync=true ;;
+	gst125) ip netns exec "$NS_TX" gst-launch-1.0 -q audiotestsrc is-live=true \
+		num-buffers=$((N * 8)) samplesperbuffer=6 ! audio/x-raw,format=S24BE,rate=48000,channels=2 \
+		! rtpL24pay min-ptime=125000 max-ptime=125000 ! udpsink host=$RX port=5004 sync=true ;;
+	aes67) ip netns exec "$NS_TX" "$TXPACE" send --profile aes67 --quiet --seconds "$SECS" \
+		--sap-interval 0 ${SPIN_US:+--spin $SPIN_US} $RX:5004 tone:1000 ;;
+	aes67_125) ip netns exec "$NS_TX" "$TXPACE" send --profile aes67 --quiet --seconds "$SECS" \
+		--ptime 125us --sap-interval 0 ${SPIN_US:+--spin $SPIN_US} $RX:5004 tone:1000 ;;
 	esac
 }
 

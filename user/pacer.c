@@ -85,6 +85,13 @@ struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
 		return NULL;
 	}
 	p->cfg = *cfg;
+	/*
+	 * Never spin more than half a packet time: a SCHED_FIFO thread that never sleeps hits the
+	 * kernel's RT throttling (sched_rt_runtime_us, 950 ms a second) and stalls 50 ms.
+	 */
+	if (p->cfg.spin_ns > p->cfg.ptime_ns / 2) {
+		p->cfg.spin_ns = p->cfg.ptime_ns / 2;
+	}
 	p->be = be;
 	p->fd = fd;
 	p->ring = ring;

@@ -578,7 +578,7 @@ static int write_report(struct send_ctx *s, const char *path)
 	json_int(&j, "prio", s->o.prio);
 	json_bool(&j, "mlock", atomic_load(&st->mlocked));
 	json_int(&j, "cpu", atomic_load(&st->pinned) ? s->o.cpu : -1);
-	json_num(&j, "spin_us", (double)s->o.spin_ns / 1e3);
+	json_num(&j, "spin_us", (double)pacer_cfg(s->pacer)->spin_ns / 1e3);
 	json_end(&j, '}');
 	json_str(&j, "departure_source", which);
 	put_hist(&j, "departure_error_us", h);
