@@ -67,6 +67,7 @@ struct relay {
 	_Atomic uint32_t latest;	/* rx: seq << 0 of the newest packet (16 bits used) */
 	_Atomic uint32_t latest_ts;
 	_Atomic uint32_t next_needed;	/* producer: the input seq it will take next */
+	_Atomic uint32_t used[JB_DEPTH];	/* producer: seq | 0x10000 once that packet went out */
 	_Atomic int64_t first_arrival;	/* CLOCK_REALTIME */
 	uint16_t seq_base;
 	uint32_t ts_base;
@@ -431,12 +432,17 @@ static void *rx_main(void *arg)
 			atomic_store(&r->anchored, 1);
 			continue;
 		}
-		/* arrived after its slot was built: late (its slot went out as silence) */
+		/*
+		 * Arrived after its slot was built and not used for it: late (the slot went out as
+		 * silence). The producer marks a packet used before it moves past it, and we look
+		 * after storing, so a packet is either used or late, never both, never neither.
+		 */
 		int64_t gap = arrival - r->last_arrival;
 		int64_t half = (int64_t)(h.payload_len / r->bytes_per_frame) * NSEC_PER_SEC / r->in.rate / 2;
 
 		r->last_arrival = arrival;
-		if ((int16_t)(h.seq - (uint16_t)atomic_load(&r->next_needed)) < 0) {
+		if ((int16_t)(h.seq - (uint16_t)atomic_load(&r->next_needed)) < 0 &&
+		    atomic_load(&r->used[h.seq % JB_DEPTH]) != (h.seq | 0x10000u)) {
 			atomic_fetch_add(&r->rx_late, 1);
 			if (gap >= half && ++r->late_run >= LATE_RESYNC) {
 				atomic_store(&r->resync_req, 1);
@@ -514,6 +520,7 @@ static void *prod_main(void *arg)
 		    ((uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3]) ==
 			    want_ts) {
 			memcpy(pk->data + RTP_HDR_LEN, buf + 4, r->payload_len);
+			atomic_store(&r->used[seq % JB_DEPTH], seq | 0x10000u);
 			atomic_fetch_add(&r->out_data, 1);
 		} else {
 			memset(pk->data + RTP_HDR_LEN, 0, r->payload_len);
