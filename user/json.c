@@ -3,6 +3,7 @@
 #include <math.h>
 #include <inttypes.h>
 
+#include "txpace/hist.h"
 #include "txpace/json.h"
 
 void json_init(struct json *j, FILE *f)
@@ -119,4 +120,15 @@ void json_done(struct json *j)
 {
 	fputc('\n', j->f);
 	fflush(j->f);
+}
+
+void json_hist(struct json *j, const char *key, const struct hist *h)
+{
+	json_obj(j, key);
+	json_uint(j, "count", hist_count(h));
+	json_num(j, "p50", (double)hist_quantile(h, 0.5) / 1e3);
+	json_num(j, "p99", (double)hist_quantile(h, 0.99) / 1e3);
+	json_num(j, "p999", (double)hist_quantile(h, 0.999) / 1e3);
+	json_num(j, "max", (double)hist_max(h) / 1e3);
+	json_end(j, '}');
 }

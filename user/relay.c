@@ -32,6 +32,7 @@
 #include "txpace/sap.h"
 #include "txpace/sched.h"
 #include "txpace/sdp.h"
+#include "txpace/stream_opts.h"
 
 #define JB_DEPTH 1024		/* input packets kept, by sequence number */
 /*
@@ -45,8 +46,8 @@ struct relay {
 	/* options */
 	const char *from, *from_iface, *report_path;
 	struct profile_opts po;
-	int64_t link_offset_ns, seconds_ns, sap_timeout_ns, spin_ns;
-	long prio, cpu;
+	int64_t link_offset_ns, seconds_ns, sap_timeout_ns;
+	struct pace_opts pace;
 	int quiet;
 	/* input */
 	struct sdp_in in;
@@ -81,34 +82,30 @@ struct relay {
 	pthread_t rx_thread, prod_thread;
 };
 
-enum {
-	O_FROM = 256, O_TO, O_FROM_IFACE, O_IFACE, O_LINK, O_SECONDS, O_REPORT, O_FORMAT, O_RATE,
-	O_CHANNELS, O_PTIME, O_TTL, O_DSCP, O_PTP_SOCKET, O_REQUIRE_LOCK, O_SAP, O_NAME,
-	O_SAP_TIMEOUT, O_SPIN, O_PRIO, O_CPU,
-};
+enum { O_FROM = 256, O_TO, O_FROM_IFACE, O_LINK, O_SECONDS, O_REPORT, O_SAP_TIMEOUT };
 
 static const struct cli_opt relay_opts[] = {
 	{ "from", required_argument, O_FROM, "SRC", "input: an SDP file, sap:NAME (a SAP-announced session), or GROUP:PORT" },
 	{ "to", required_argument, O_TO, "GROUP[:PORT]", "output multicast group (port 5004 by default)" },
 	{ "from-iface", required_argument, O_FROM_IFACE, "IF", "interface to receive the input (and SAP) on" },
-	{ "iface", required_argument, O_IFACE, "IF", "interface to send the output on" },
+	{ "iface", required_argument, SO_IFACE, "IF", "interface to send the output on" },
 	{ "link-offset", required_argument, O_LINK, "T", "output leaves this long after the input's arrival 1ms..1s (default 10ms)" },
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of output (default: at SIGINT)" },
 	{ "report", required_argument, O_REPORT, "FILE", "write a JSON report to FILE" },
-	{ "format", required_argument, O_FORMAT, "L16|L24", "GROUP:PORT input: sample format (default L24)" },
-	{ "rate", required_argument, O_RATE, "HZ", "GROUP:PORT input: sample rate (default 48000)" },
-	{ "channels", required_argument, O_CHANNELS, "N", "GROUP:PORT input: channels (default 2)" },
-	{ "ptime", required_argument, O_PTIME, "T", "GROUP:PORT input: packet time (default: from the first packet)" },
-	{ "ttl", required_argument, O_TTL, "N", "output TTL 1..255 (default 1)" },
-	{ "dscp", required_argument, O_DSCP, "N|aes67|dante", "output DSCP (default 34)" },
-	{ "ptp-socket", required_argument, O_PTP_SOCKET, "PATH", "ptp4l's management socket (default /var/run/ptp4l)" },
-	{ "require-lock", no_argument, O_REQUIRE_LOCK, NULL, "wait until ptp4l is locked" },
-	{ "sap-interval", required_argument, O_SAP, "S", "announce the output every S seconds, 0 = none (default 30)" },
-	{ "name", required_argument, O_NAME, "TEXT", "the output's session name (default: txpace relay)" },
+	{ "format", required_argument, SO_FORMAT, "L16|L24", "GROUP:PORT input: sample format (default L24)" },
+	{ "rate", required_argument, SO_RATE, "HZ", "GROUP:PORT input: sample rate (default 48000)" },
+	{ "channels", required_argument, SO_CHANNELS, "N", "GROUP:PORT input: channels (default 2)" },
+	{ "ptime", required_argument, SO_PTIME, "T", "GROUP:PORT input: packet time (default: from the first packet)" },
+	{ "ttl", required_argument, SO_TTL, "N", "output TTL 1..255 (default 1)" },
+	{ "dscp", required_argument, SO_DSCP, "N|aes67|dante", "output DSCP (default 34)" },
+	{ "ptp-socket", required_argument, SO_PTP_SOCKET, "PATH", "ptp4l's management socket (default /var/run/ptp4l)" },
+	{ "require-lock", no_argument, SO_REQUIRE_LOCK, NULL, "wait until ptp4l is locked" },
+	{ "sap-interval", required_argument, SO_SAP, "S", "announce the output every S seconds, 0 = none (default 30)" },
+	{ "name", required_argument, SO_NAME, "TEXT", "the output's session name (default: txpace relay)" },
 	{ "sap-timeout", required_argument, O_SAP_TIMEOUT, "S", "sap:NAME: wait this long for the announcement (default 35)" },
-	{ "spin", required_argument, O_SPIN, "US", "pacer spin before each deadline (default 200)" },
-	{ "prio", required_argument, O_PRIO, "N", "pacer SCHED_FIFO priority, 0 = normal (default 80)" },
-	{ "cpu", required_argument, O_CPU, "N", "pin the pacer to CPU N" },
+	{ "spin", required_argument, SO_SPIN, "US", "pacer spin before each deadline (default 200)" },
+	{ "prio", required_argument, SO_PRIO, "N", "pacer SCHED_FIFO priority, 0 = normal (default 80)" },
+	{ "cpu", required_argument, SO_CPU, "N", "pin the pacer to CPU N" },
 	{ "quiet", no_argument, 'q', NULL, "no summary" },
 	{ "verbose", no_argument, 'v', NULL, "more messages" },
 	{ "help", no_argument, 'h', NULL, "this help" },
@@ -119,7 +116,6 @@ static int parse(struct relay *r, int argc, char **argv)
 {
 	struct profile_opts *po = &r->po;
 	struct cli c;
-	long v;
 	int k;
 
 	*po = (struct profile_opts){
@@ -129,9 +125,7 @@ static int parse(struct relay *r, int argc, char **argv)
 	};
 	r->link_offset_ns = 10 * NSEC_PER_MSEC;
 	r->sap_timeout_ns = 35 * NSEC_PER_SEC;
-	r->spin_ns = 200 * NSEC_PER_USEC;
-	r->prio = 80;
-	r->cpu = -1;
+	r->pace = (struct pace_opts){ .spin_ns = 200 * NSEC_PER_USEC, .prio = 80, .cpu = -1 };
 	cli_init(&c, "relay", "--from SDP|sap:NAME|GROUP:PORT --to GROUP[:PORT] [options]", relay_opts);
 	while ((k = cli_next(&c, argc, argv)) != -1) {
 		switch (k) {
@@ -143,9 +137,6 @@ static int parse(struct relay *r, int argc, char **argv)
 			break;
 		case O_FROM_IFACE:
 			r->from_iface = optarg;
-			break;
-		case O_IFACE:
-			po->iface = optarg;
 			break;
 		case O_LINK:
 			if (cli_duration(&c, "link-offset", optarg, NSEC_PER_MSEC, NSEC_PER_MSEC,
@@ -162,77 +153,9 @@ static int parse(struct relay *r, int argc, char **argv)
 		case O_REPORT:
 			r->report_path = optarg;
 			break;
-		case O_FORMAT:
-			if (strcasecmp(optarg, "L16") && strcasecmp(optarg, "L24")) {
-				cli_usage_error(&c, "--format: '%s' is not L16 or L24", optarg);
-				return -EINVAL;
-			}
-			po->bits = !strcasecmp(optarg, "L16") ? 16 : 24;
-			break;
-		case O_RATE:
-			if (cli_long(&c, "rate", optarg, 8000, 192000, &po->rate)) {
-				return -EINVAL;
-			}
-			break;
-		case O_CHANNELS:
-			if (cli_long(&c, "channels", optarg, 1, 8, &po->channels)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PTIME:
-			if (cli_duration(&c, "ptime", optarg, NSEC_PER_MSEC, 125 * NSEC_PER_USEC,
-					 20 * NSEC_PER_MSEC, &po->ptime_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_TTL:
-			if (cli_long(&c, "ttl", optarg, 1, 255, &po->ttl)) {
-				return -EINVAL;
-			}
-			break;
-		case O_DSCP:
-			if (!strcmp(optarg, "aes67")) {
-				po->dscp = 34;
-			} else if (!strcmp(optarg, "dante")) {
-				po->dscp = 46;
-			} else if (cli_long(&c, "dscp", optarg, 0, 63, &po->dscp)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PTP_SOCKET:
-			po->ptp_socket = optarg;
-			break;
-		case O_REQUIRE_LOCK:
-			po->require_lock = 1;
-			break;
-		case O_SAP:
-			if (cli_duration(&c, "sap-interval", optarg, NSEC_PER_SEC, 0, 3600 * NSEC_PER_SEC,
-					 &po->sap_interval_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_NAME:
-			po->session_name = optarg;
-			break;
 		case O_SAP_TIMEOUT:
 			if (cli_duration(&c, "sap-timeout", optarg, NSEC_PER_SEC, NSEC_PER_SEC / 10,
 					 3600 * NSEC_PER_SEC, &r->sap_timeout_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_SPIN:
-			if (cli_duration(&c, "spin", optarg, NSEC_PER_USEC, 0, 20 * NSEC_PER_MSEC,
-					 &r->spin_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PRIO:
-			if (cli_long(&c, "prio", optarg, 0, 99, &r->prio)) {
-				return -EINVAL;
-			}
-			break;
-		case O_CPU:
-			if (cli_long(&c, "cpu", optarg, 0, 4095, &r->cpu)) {
 				return -EINVAL;
 			}
 			break;
@@ -246,7 +169,10 @@ static int parse(struct relay *r, int argc, char **argv)
 			cli_help(&c, stdout);
 			return 1;
 		default:
-			return -EINVAL;
+			if (stream_opt(&c, k, optarg, po, &r->pace) != 1) {
+				return -EINVAL;
+			}
+			break;
 		}
 	}
 	if (optind != argc) {
@@ -257,7 +183,6 @@ static int parse(struct relay *r, int argc, char **argv)
 		cli_usage_error(&c, "needs --from and --to");
 		return -EINVAL;
 	}
-	(void)v;
 	return 0;
 }
 
@@ -463,7 +388,7 @@ static void *prod_main(void *arg)
 	int64_t lead = r->link_offset_ns / 2 < 2 * NSEC_PER_MSEC ? r->link_offset_ns / 2 : 2 * NSEC_PER_MSEC;
 	uint64_t limit = r->seconds_ns ? (uint64_t)(r->seconds_ns / ptime) : 0;
 	uint8_t buf[2048];
-	struct sched_param sp = { .sched_priority = r->prio > 1 ? (int)r->prio - 1 : 0 };
+	struct sched_param sp = { .sched_priority = r->pace.prio > 1 ? (int)r->pace.prio - 1 : 0 };
 
 	/* the silence decision is time-critical: just below the pacer, where allowed */
 	if (sp.sched_priority > 0) {
@@ -539,17 +464,6 @@ static void *prod_main(void *arg)
 	return NULL;
 }
 
-static void put_hist(struct json *j, const char *key, const struct hist *h)
-{
-	json_obj(j, key);
-	json_uint(j, "count", hist_count(h));
-	json_num(j, "p50", (double)hist_quantile(h, 0.5) / 1e3);
-	json_num(j, "p99", (double)hist_quantile(h, 0.99) / 1e3);
-	json_num(j, "p999", (double)hist_quantile(h, 0.999) / 1e3);
-	json_num(j, "max", (double)hist_max(h) / 1e3);
-	json_end(j, '}');
-}
-
 static void report(struct relay *r, FILE *f)
 {
 	struct pacer_stats *st = pacer_stats(r->pacer);
@@ -580,7 +494,7 @@ static void report(struct relay *r, FILE *f)
 	json_uint(&j, "resyncs", atomic_load(&r->resyncs));
 	json_uint(&j, "late", atomic_load(&st->late));
 	json_str(&j, "departure_source", which);
-	put_hist(&j, "departure_error_us", h);
+	json_hist(&j, "departure_error_us", h);
 	json_end(&j, '}');
 	if (profile_aes67.report) {
 		profile_aes67.report(r->prof, &j);
@@ -644,7 +558,8 @@ int cmd_relay(int argc, char **argv)
 	r.sched = (struct schedule){ .rate = r.in.rate, .spp = r.d.spp };
 	r.ring = ring_new(64, RTP_HDR_LEN + r.payload_len);
 	struct pacer_cfg pc = {
-		.backend = "rt", .spin_ns = r.spin_ns, .prio = (int)r.prio, .cpu = (int)r.cpu,
+		.backend = "rt", .spin_ns = r.pace.spin_ns, .prio = (int)r.pace.prio,
+		.cpu = (int)r.pace.cpu,
 		.max_burst = 2, .late_ns = NSEC_PER_MSEC, .ptime_ns = sched_ptime_ns(&r.sched),
 		.timestamps = 1, .clock = r.d.clock,
 	};

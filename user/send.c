@@ -25,6 +25,7 @@
 #include "txpace/sched.h"
 #include "txpace/sdp.h"
 #include "txpace/source.h"
+#include "txpace/stream_opts.h"
 
 #define UDP_MAX_PAYLOAD 65507
 
@@ -32,8 +33,9 @@ struct send_opts {
 	struct profile_opts p;
 	const struct profile_ops *profile;
 	const char *source_s, *input_format, *report_path, *backend;
-	long prio, cpu, max_burst;
-	int64_t spin_ns, late_ns, lookahead_ns, start_delay_ns, seconds_ns;
+	struct pace_opts pace;
+	long max_burst;
+	int64_t late_ns, lookahead_ns, start_delay_ns, seconds_ns;
 	double start_at;	/* CLOCK_REALTIME seconds, 0 = now + start delay */
 	int quiet, timestamps;
 };
@@ -67,31 +69,29 @@ struct send_ctx {
 enum { CTL_RUN, CTL_PAUSE_REQ, CTL_PAUSED, CTL_RESUME };
 
 enum {
-	O_FORMAT = 256, O_RATE, O_CHANNELS, O_PTIME, O_IFACE, O_TTL, O_DSCP, O_PT, O_SSRC, O_SDP,
-	O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_SPIN, O_PRIO, O_CPU, O_MAXBURST, O_LATE,
+	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
-	O_ALAC, O_TIMEOUT, O_PTP_SOCKET, O_REQUIRE_LOCK, O_LOCK_TIMEOUT, O_MEDIACLK, O_SAP,
-	O_NAME,
+	O_ALAC, O_TIMEOUT, O_MEDIACLK,
 };
 
 static const struct cli_opt send_opts[] = {
 	{ "profile", required_argument, O_PROFILE, "NAME", "rtp (default), aes67, or raop (AirPlay 1)" },
-	{ "format", required_argument, O_FORMAT, "L16|L24", "rtp: sample format (default L24)" },
-	{ "rate", required_argument, O_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)" },
-	{ "channels", required_argument, O_CHANNELS, "N", "rtp: channels 1..8 (default 2)" },
-	{ "ptime", required_argument, O_PTIME, "T", "rtp: packet time 125us..20ms (default 1ms; bare number = ms)" },
-	{ "iface", required_argument, O_IFACE, "IF", "egress interface (multicast), or bind to it" },
-	{ "ttl", required_argument, O_TTL, "N", "multicast TTL / hop limit 1..255 (default 1)" },
-	{ "dscp", required_argument, O_DSCP, "N|aes67|dante", "DSCP 0..63; aes67 = 34 (AF41, the default), dante = 46 (EF)" },
+	{ "format", required_argument, SO_FORMAT, "L16|L24", "rtp: sample format (default L24)" },
+	{ "rate", required_argument, SO_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)" },
+	{ "channels", required_argument, SO_CHANNELS, "N", "rtp: channels 1..8 (default 2)" },
+	{ "ptime", required_argument, SO_PTIME, "T", "rtp: packet time 125us..20ms (default 1ms; bare number = ms)" },
+	{ "iface", required_argument, SO_IFACE, "IF", "egress interface (multicast), or bind to it" },
+	{ "ttl", required_argument, SO_TTL, "N", "multicast TTL / hop limit 1..255 (default 1)" },
+	{ "dscp", required_argument, SO_DSCP, "N|aes67|dante", "DSCP 0..63; aes67 = 34 (AF41, the default), dante = 46 (EF)" },
 	{ "pt", required_argument, O_PT, "N", "rtp: RTP payload type 0..127 (default 96)" },
 	{ "ssrc", required_argument, O_SSRC, "N", "RTP SSRC (default random)" },
 	{ "sdp", required_argument, O_SDP, "FILE", "rtp, aes67: write the stream's SDP to FILE" },
-	{ "ptp-socket", required_argument, O_PTP_SOCKET, "PATH", "aes67: ptp4l's management socket (default /var/run/ptp4l)" },
-	{ "require-lock", no_argument, O_REQUIRE_LOCK, NULL, "aes67: wait until ptp4l is locked (else: a warning)" },
-	{ "lock-timeout", required_argument, O_LOCK_TIMEOUT, "S", "aes67: give up waiting for the lock after S seconds (default 60)" },
+	{ "ptp-socket", required_argument, SO_PTP_SOCKET, "PATH", "aes67: ptp4l's management socket (default /var/run/ptp4l)" },
+	{ "require-lock", no_argument, SO_REQUIRE_LOCK, NULL, "aes67: wait until ptp4l is locked (else: a warning)" },
+	{ "lock-timeout", required_argument, SO_LOCK_TIMEOUT, "S", "aes67: give up waiting for the lock after S seconds (default 60)" },
 	{ "mediaclk-offset", required_argument, O_MEDIACLK, "N", "aes67: RTP time = PTP time in samples + N (default 0)" },
-	{ "sap-interval", required_argument, O_SAP, "S", "aes67: SAP announcement every S seconds, 0 = none (default 30)" },
-	{ "name", required_argument, O_NAME, "TEXT", "rtp, aes67: the session name in SDP/SAP (default txpace)" },
+	{ "sap-interval", required_argument, SO_SAP, "S", "aes67: SAP announcement every S seconds, 0 = none (default 30)" },
+	{ "name", required_argument, SO_NAME, "TEXT", "rtp, aes67: the session name in SDP/SAP (default txpace)" },
 	{ "to", required_argument, O_TO, "NAME", "raop: the receiver called NAME on the network (mDNS); no DEST then" },
 	{ "volume", required_argument, O_VOLUME, "DB", "raop: volume -30..0 dB, -144 = mute (default: leave it)" },
 	{ "latency", required_argument, O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)" },
@@ -102,9 +102,9 @@ static const struct cli_opt send_opts[] = {
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of audio (default: whole source)" },
 	{ "report", required_argument, O_REPORT, "FILE", "write a JSON report to FILE" },
 	{ "backend", required_argument, O_BACKEND, "NAME", "pacing backend: auto (default) = rt; sleep = baseline for comparison" },
-	{ "spin", required_argument, O_SPIN, "US", "rt: spin the last US before each deadline, 0 = off (default 200)" },
-	{ "prio", required_argument, O_PRIO, "N", "rt: SCHED_FIFO priority 1..99, 0 = normal (default 80)" },
-	{ "cpu", required_argument, O_CPU, "N", "rt: pin the pacer thread to CPU N (default: not pinned)" },
+	{ "spin", required_argument, SO_SPIN, "US", "rt: spin the last US before each deadline, 0 = off (default 200)" },
+	{ "prio", required_argument, SO_PRIO, "N", "rt: SCHED_FIFO priority 1..99, 0 = normal (default 80)" },
+	{ "cpu", required_argument, SO_CPU, "N", "rt: pin the pacer thread to CPU N (default: not pinned)" },
 	{ "max-burst", required_argument, O_MAXBURST, "N", "catching up, at most N packets per packet time 1..256 (default 4)" },
 	{ "late", required_argument, O_LATE, "US", "count a packet late beyond launch + US (default 1000)" },
 	{ "lookahead", required_argument, O_LOOKAHEAD, "MS", "packets built ahead of time 5..2000 ms (default 100)" },
@@ -125,8 +125,8 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 	int k;
 
 	*o = (struct send_opts){
-		.profile = &profile_rtp, .prio = 80, .cpu = -1, .max_burst = 4,
-		.spin_ns = 200 * NSEC_PER_USEC, .late_ns = 1000 * NSEC_PER_USEC,
+		.profile = &profile_rtp, .pace = { 200 * NSEC_PER_USEC, 80, -1 }, .max_burst = 4,
+		.late_ns = 1000 * NSEC_PER_USEC,
 		.lookahead_ns = 100 * NSEC_PER_MSEC, .start_delay_ns = 50 * NSEC_PER_MSEC,
 		.backend = "auto", .timestamps = 1,
 	};
@@ -155,75 +155,11 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			break;
-		case O_FORMAT:
-			if (!strcasecmp(optarg, "L16")) {
-				po->bits = 16;
-			} else if (!strcasecmp(optarg, "L24")) {
-				po->bits = 24;
-			} else {
-				cli_usage_error(&c, "--format: '%s' is not L16 or L24", optarg);
-				return -EINVAL;
-			}
-			break;
-		case O_RATE:
-			if (cli_long(&c, "rate", optarg, 8000, 192000, &po->rate)) {
-				return -EINVAL;
-			}
-			break;
-		case O_CHANNELS:
-			if (cli_long(&c, "channels", optarg, 1, 8, &po->channels)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PTIME:
-			if (cli_duration(&c, "ptime", optarg, NSEC_PER_MSEC, 125 * NSEC_PER_USEC,
-					 20 * NSEC_PER_MSEC, &po->ptime_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_IFACE:
-			po->iface = optarg;
-			break;
-		case O_TTL:
-			if (cli_long(&c, "ttl", optarg, 1, 255, &po->ttl)) {
-				return -EINVAL;
-			}
-			break;
-		case O_DSCP:
-			if (!strcmp(optarg, "aes67")) {
-				po->dscp = 34;
-			} else if (!strcmp(optarg, "dante")) {
-				po->dscp = 46;
-			} else if (cli_long(&c, "dscp", optarg, 0, 63, &po->dscp)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PTP_SOCKET:
-			po->ptp_socket = optarg;
-			break;
-		case O_REQUIRE_LOCK:
-			po->require_lock = 1;
-			break;
-		case O_LOCK_TIMEOUT:
-			if (cli_duration(&c, "lock-timeout", optarg, NSEC_PER_SEC, NSEC_PER_SEC / 10,
-					 3600 * NSEC_PER_SEC, &po->lock_timeout_ns)) {
-				return -EINVAL;
-			}
-			break;
 		case O_MEDIACLK:
 			if (cli_long(&c, "mediaclk-offset", optarg, 0, 0xffffffffL, &v)) {
 				return -EINVAL;
 			}
 			po->mediaclk_offset = (uint32_t)v;
-			break;
-		case O_SAP:
-			if (cli_duration(&c, "sap-interval", optarg, NSEC_PER_SEC, 0, 3600 * NSEC_PER_SEC,
-					 &po->sap_interval_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_NAME:
-			po->session_name = optarg;
 			break;
 		case O_PT:
 			if (cli_long(&c, "pt", optarg, 0, 127, &po->pt)) {
@@ -300,22 +236,6 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			}
 			o->backend = optarg;
 			break;
-		case O_SPIN:
-			if (cli_duration(&c, "spin", optarg, NSEC_PER_USEC, 0, 20 * NSEC_PER_MSEC,
-					 &o->spin_ns)) {
-				return -EINVAL;
-			}
-			break;
-		case O_PRIO:
-			if (cli_long(&c, "prio", optarg, 0, 99, &o->prio)) {
-				return -EINVAL;
-			}
-			break;
-		case O_CPU:
-			if (cli_long(&c, "cpu", optarg, 0, 4095, &o->cpu)) {
-				return -EINVAL;
-			}
-			break;
 		case O_MAXBURST:
 			if (cli_long(&c, "max-burst", optarg, 1, 256, &o->max_burst)) {
 				return -EINVAL;
@@ -356,7 +276,10 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			cli_help(&c, stdout);
 			return 1;
 		default:
-			return -EINVAL;
+			if (stream_opt(&c, k, optarg, po, &o->pace) != 1) {
+				return -EINVAL;
+			}
+			break;
 		}
 	}
 	if (po->to_name && o->profile != &profile_raop) {
@@ -509,17 +432,6 @@ static void status_line(struct send_ctx *s, int final)
 		s->o.profile->status ? s->o.profile->status(s->prof) : "", final ? "\n" : "");
 }
 
-static void put_hist(struct json *j, const char *key, const struct hist *h)
-{
-	json_obj(j, key);
-	json_uint(j, "count", hist_count(h));
-	json_num(j, "p50", (double)hist_quantile(h, 0.5) / 1e3);
-	json_num(j, "p99", (double)hist_quantile(h, 0.99) / 1e3);
-	json_num(j, "p999", (double)hist_quantile(h, 0.999) / 1e3);
-	json_num(j, "max", (double)hist_max(h) / 1e3);
-	json_end(j, '}');
-}
-
 static int complete(struct send_ctx *s)
 {
 	struct pacer_stats *st = pacer_stats(s->pacer);
@@ -575,17 +487,17 @@ static int write_report(struct send_ctx *s, const char *path)
 	json_bool(&j, "complete", complete(s));
 	json_obj(&j, "realtime");
 	json_bool(&j, "sched_fifo", atomic_load(&st->fifo));
-	json_int(&j, "prio", s->o.prio);
+	json_int(&j, "prio", s->o.pace.prio);
 	json_bool(&j, "mlock", atomic_load(&st->mlocked));
-	json_int(&j, "cpu", atomic_load(&st->pinned) ? s->o.cpu : -1);
+	json_int(&j, "cpu", atomic_load(&st->pinned) ? s->o.pace.cpu : -1);
 	json_num(&j, "spin_us", (double)pacer_cfg(s->pacer)->spin_ns / 1e3);
 	json_end(&j, '}');
 	json_str(&j, "departure_source", which);
-	put_hist(&j, "departure_error_us", h);
+	json_hist(&j, "departure_error_us", h);
 	json_obj(&j, "stamps_us");
-	put_hist(&j, "user", &st->dep_user);
-	put_hist(&j, "sched", &st->dep_sched);
-	put_hist(&j, "snd", &st->dep_snd);
+	json_hist(&j, "user", &st->dep_user);
+	json_hist(&j, "sched", &st->dep_sched);
+	json_hist(&j, "snd", &st->dep_snd);
 	json_end(&j, '}');
 	json_uint(&j, "early", atomic_load(&st->early));
 	json_num(&j, "duration_s", (double)(mono_ns() - s->t_begin) / 1e9);
@@ -871,8 +783,8 @@ int cmd_send(int argc, char **argv)
 		goto out;
 	}
 	struct pacer_cfg pc = {
-		.backend = s.o.backend, .spin_ns = s.o.spin_ns, .prio = (int)s.o.prio,
-		.cpu = (int)s.o.cpu, .max_burst = (unsigned)s.o.max_burst, .late_ns = s.o.late_ns,
+		.backend = s.o.backend, .spin_ns = s.o.pace.spin_ns, .prio = (int)s.o.pace.prio,
+		.cpu = (int)s.o.pace.cpu, .max_burst = (unsigned)s.o.max_burst, .late_ns = s.o.late_ns,
 		.ptime_ns = sched_ptime_ns(&s.sched), .timestamps = s.o.timestamps,
 		.clock = s.d.clock,
 	};

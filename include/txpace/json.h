@@ -22,6 +22,9 @@ void json_uint(struct json *j, const char *key, uint64_t v);
 void json_num(struct json *j, const char *key, double v);	/* 3 decimals; NaN -> null */
 void json_str(struct json *j, const char *key, const char *v);	/* NULL -> null */
 void json_bool(struct json *j, const char *key, int v);
+struct hist;
+/** An object @key with count, p50, p99, p999 and max of @h in microseconds. */
+void json_hist(struct json *j, const char *key, const struct hist *h);
 /** Finish the document with a newline. */
 void json_done(struct json *j);
 
