@@ -667,6 +667,7 @@ static void raop_report(void *priv, struct json *j)
 
 const struct profile_ops profile_raop = {
 	.name = "raop",
+	.tail_packets = 3,
 	.open = raop_open,
 	.packetize = raop_packetize,
 	.start = raop_start,

@@ -316,6 +316,8 @@ static void *producer_main(void *arg)
 		s->producer_rc = -ENOMEM;
 		goto out;
 	}
+	unsigned tail = 0;	/* silence packets sent after the source ended */
+
 	for (k = 0; !atomic_load(&s->stop); k++) {
 		struct pkt *pk;
 		long n;
@@ -343,10 +345,23 @@ static void *producer_main(void *arg)
 			}
 			atomic_store(&s->ctl, CTL_RUN);
 		}
-		if (s->limit && k >= s->limit) {
-			break;
+		if (s->limit && k >= s->limit && !tail) {
+			if (!s->o.profile->tail_packets) {
+				break;
+			}
+			tail = 1;
 		}
-		n = source_read(s->src, pcm, spp);
+		if (tail) {
+			/* after the end: whole packets of silence */
+			if (tail > s->o.profile->tail_packets) {
+				break;
+			}
+			memset(pcm, 0, (size_t)spp * ch * sizeof(int32_t));
+			n = spp;
+			tail++;
+		} else {
+			n = source_read(s->src, pcm, spp);
+		}
 		if (n < 0) {
 			if (n != -EINTR) {
 				s->producer_rc = (int)n;
@@ -354,7 +369,12 @@ static void *producer_main(void *arg)
 			break;
 		}
 		if (n == 0) {
-			break;
+			if (!s->o.profile->tail_packets) {
+				break;
+			}
+			tail = 1;
+			k--;
+			continue;
 		}
 		if ((uint32_t)n < spp) {
 			/* the last packet: silence after the source's last sample */
@@ -391,8 +411,11 @@ static void *producer_main(void *arg)
 		pk->flags = (uint32_t)n < spp ? PKT_F_LAST : 0;
 		ring_produce_commit(s->ring);
 		atomic_fetch_add(&s->built, 1);
-		if ((uint32_t)n < spp) {
-			break;
+		if ((uint32_t)n < spp && !tail) {
+			if (!s->o.profile->tail_packets) {
+				break;
+			}
+			tail = 1;
 		}
 	}
 out:

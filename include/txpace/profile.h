@@ -55,6 +55,12 @@ struct stream_desc {
 
 struct profile_ops {
 	const char *name;
+	/*
+	 * Packets of silence sent after the source's last one. A receiver finds a lost packet by
+	 * the gap before the next: without a packet after it, the last one could never be asked
+	 * for again.
+	 */
+	unsigned tail_packets;
 	/** Connect/negotiate; fill @d. @return private state, or NULL with a one-line reason */
 	void *(*open)(const struct profile_opts *o, struct stream_desc *d, char *err, size_t errlen);
 	/** Producer thread: packet @k from @frames of PCM (< spp only for the last). @return bytes */

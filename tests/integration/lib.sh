@@ -197,6 +197,10 @@ airplay_seek() {
 import sys
 ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 F, R, skip = 4, 44100, 9 * 352
+# the sender ends with 3 packets of silence (so a lost last packet can still be asked for)
+tail = 3 * 352 * F
+if out.endswith(bytes(tail)):
+    out = out[:-tail]
 pos = out.find(ref[skip * F:skip * F + 8192])
 if pos < 0:
     sys.exit("the start of the source is not in the output")
