@@ -3,6 +3,7 @@
 # `make demo` runs the side-by-side pacing demo.  Quiet by default, V=1 for full commands.
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 CC	?= cc
@@ -40,6 +41,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+BPF_TESTS := $(patsubst tests/bpf/test_%.c,$(BUILD)/tests/test_bpf_%,$(wildcard tests/bpf/test_*.c))
+BPF_LIBS  := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+ARCH	  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/armv.*/arm/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -65,6 +72,22 @@ $(BUILD)/bench/alac_bench: bench/alac_bench.c $(BUILD)/libtxpace.a
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
 
+# BPF: clang -target bpf -> bpftool gen object -> skeleton, all in build/ (UAPI headers only:
+# the send path must load on kernels without BTF).
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c include/txpace_abi.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+		$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# BPF programs on canned packets (BPF_PROG_TEST_RUN; root at run time)
+$(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(BPF_SKELS) include/txpace_abi.h tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -I$(BUILD)/bpf -Itests/unit -o $@ $< $(BPF_LIBS)
+
 # Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
@@ -87,7 +110,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 deps:
 	$(Q)scripts/install-deps.sh
 
-build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS)
+build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all build-tests

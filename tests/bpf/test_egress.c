@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The tc egress program on canned packets through BPF_PROG_TEST_RUN: the departure stamp is
+ * launch + correction, launch times never go backwards in a flow, a wrong sequence or an
+ * unregistered flow leaves the packet untouched (and is counted), truncated packets are safe.
+ * Needs root (CAP_BPF); exits 77 (skipped) without it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "txpace_abi.h"
+#include "tc_egress.skel.h"
+#include "unit.h"
+
+static size_t make_pkt(uint8_t *b, int v6, uint16_t seq, uint16_t dport)
+{
+	struct ethhdr *eth = (void *)b;
+	size_t off = sizeof(*eth), l3;
+
+	memset(b, 0, 256);
+	if (!v6) {
+		struct iphdr *ip = (void *)(b + off);
+
+		eth->h_proto = htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 1;
+		ip->protocol = IPPROTO_UDP;
+		ip->tot_len = htons(20 + 8 + 12 + 96);
+		inet_pton(AF_INET, "192.168.67.1", &ip->saddr);
+		inet_pton(AF_INET, "239.69.0.1", &ip->daddr);
+		l3 = sizeof(*ip);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(b + off);
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		ip6->version = 6;
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = 1;
+		ip6->payload_len = htons(8 + 12 + 96);
+		inet_pton(AF_INET6, "fd00:67::1", &ip6->saddr);
+		inet_pton(AF_INET6, "fd00:67::2", &ip6->daddr);
+		l3 = sizeof(*ip6);
+	}
+	struct udphdr *udp = (void *)(b + off + l3);
+
+	udp->source = htons(40000);
+	udp->dest = htons(dport);
+	udp->len = htons(8 + 12 + 96);
+	uint8_t *rtp = (uint8_t *)(udp + 1);
+
+	rtp[0] = 0x80;
+	rtp[1] = 96;
+	rtp[2] = (uint8_t)(seq >> 8);
+	rtp[3] = (uint8_t)seq;
+	return off + l3 + 8 + 12 + 96;
+}
+
+static void key_for(struct txp_flow_key *k, int v6, uint16_t dport)
+{
+	memset(k, 0, sizeof(*k));
+	if (!v6) {
+		k->saddr[10] = k->saddr[11] = k->daddr[10] = k->daddr[11] = 0xff;
+		inet_pton(AF_INET, "192.168.67.1", &k->saddr[12]);
+		inet_pton(AF_INET, "239.69.0.1", &k->daddr[12]);
+	} else {
+		inet_pton(AF_INET6, "fd00:67::1", k->saddr);
+		inet_pton(AF_INET6, "fd00:67::2", k->daddr);
+	}
+	k->sport = htons(40000);
+	k->dport = htons(dport);
+}
+
+/* Run the program on a packet. @return the stamp it left in the skb (0 = none) */
+static uint64_t run(int prog, uint8_t *pkt, size_t len)
+{
+	struct __sk_buff ctx = { 0 }, out = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &out,
+		    .ctx_size_out = sizeof(out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &o) || o.retval != 0 /* TC_ACT_OK */) {
+		return UINT64_MAX;
+	}
+	return out.tstamp;
+}
+
+static void set_slot(struct txp_slot *ring, uint16_t seq, uint64_t launch)
+{
+	struct txp_slot *s = &ring[seq % TXP_RING_SLOTS];
+
+	s->launch_ns = launch;
+	s->egress_ns = 0;
+	s->seq = seq;
+	__atomic_store_n(&s->flags, TXP_SLOT_VALID, __ATOMIC_RELEASE);
+}
+
+int main(void)
+{
+	struct tc_egress *skel;
+	struct txp_slot *ring;
+	struct txp_flow f = { .correction_ns = 1000 }, got;
+	struct txp_flow_key k4, k6;
+	uint8_t pkt[256];
+	int prog, flows;
+	size_t len;
+
+	if (geteuid() != 0) {
+		printf("test_bpf_egress: skipped (needs root for BPF)\n");
+		return 77;
+	}
+	libbpf_set_print(NULL);
+	skel = tc_egress__open_and_load();
+	if (!skel) {
+		printf("test_bpf_egress: skipped (cannot load BPF: %s)\n", strerror(errno));
+		return 77;
+	}
+	prog = bpf_program__fd(skel->progs.txp_egress);
+	flows = bpf_map__fd(skel->maps.flows);
+	/* the schedule ring is written through mmap, as the sender does */
+	ring = mmap(NULL, sizeof(struct txp_slot) * TXP_RING_SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    bpf_map__fd(skel->maps.sched_ring), 0);
+	CHECK(ring != MAP_FAILED);
+	if (ring == MAP_FAILED) {
+		return unit_done("test_bpf_egress");
+	}
+	key_for(&k4, 0, 5004);
+	key_for(&k6, 1, 5004);
+	f.horizon_ns = 10ull * 1000000000ull;
+	CHECK(bpf_map_update_elem(flows, &k4, &f, BPF_ANY) == 0);
+	CHECK(bpf_map_update_elem(flows, &k6, &f, BPF_ANY) == 0);
+
+	/* the stamp is launch + correction, IPv4 and IPv6 */
+	uint64_t now = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	set_slot(ring, 100, now + 5000000);
+	len = make_pkt(pkt, 0, 100, 5004);
+	CHECK_EQ(run(prog, pkt, len), now + 5000000 + 1000);
+	CHECK(ring[100].flags & TXP_SLOT_STAMPED);
+	CHECK(ring[100].egress_ns > 0);
+	set_slot(ring, 7, now + 6000000);
+	len = make_pkt(pkt, 1, 7, 5004);
+	CHECK_EQ(run(prog, pkt, len), now + 6000000 + 1000);
+
+	/* launch times never decrease within a flow: an earlier one is clamped */
+	set_slot(ring, 101, now + 4000000);
+	len = make_pkt(pkt, 0, 101, 5004);
+	CHECK_EQ(run(prog, pkt, len), now + 5000000 + 1000);
+	/* wrong sequence in the slot (stale): untouched, counted */
+	len = make_pkt(pkt, 0, 101 + TXP_RING_SLOTS, 5004);
+	CHECK_EQ(run(prog, pkt, len), 0);
+	/* unregistered flow (other port): untouched, not counted */
+	set_slot(ring, 102, now + 7000000);
+	len = make_pkt(pkt, 0, 102, 5006);
+	CHECK_EQ(run(prog, pkt, len), 0);
+	/* beyond the horizon: not stamped, counted */
+	set_slot(ring, 103, now + 60ull * 1000000000ull);
+	len = make_pkt(pkt, 0, 103, 5004);
+	CHECK_EQ(run(prog, pkt, len), 0);
+	/* truncated packets at every length: safe, untouched */
+	len = make_pkt(pkt, 0, 102, 5004);
+	for (size_t l = 14; l < len; l++) {
+		uint64_t r = run(prog, pkt, l);
+
+		CHECK(r == 0 || r == now + 7000000 + 1000 || r == UINT64_MAX);
+	}
+	CHECK(bpf_map_lookup_elem(flows, &k4, &got) == 0);
+	CHECK_EQ(got.clamped, 1);
+	CHECK_EQ(got.no_slot, 1);
+	CHECK_EQ(got.beyond_horizon, 1);
+	CHECK(got.stamped >= 2);
+	tc_egress__destroy(skel);
+	return unit_done("test_bpf_egress");
+}
