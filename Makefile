@@ -23,13 +23,13 @@ msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 # Every external library is found here, in one place.
-PKGS	:= libavformat libavcodec libavutil libswresample libmnl libcrypto avahi-client
+PKGS	:= libavformat libavcodec libavutil libswresample libmnl libcrypto avahi-client libbpf
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -I$(BUILD)/bpf $(PKG_CFLAGS) -MMD -MP
 LDLIBS	:= $(PKG_LIBS) -lpthread -lm
 
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
@@ -54,7 +54,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 all: $(BUILD)/txpace $(BUILD)/bench/plain_sender $(BUILD)/bench/alac_bench
 
-$(BUILD)/obj/%.o: user/%.c
+$(BUILD)/obj/%.o: user/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -93,7 +93,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
 
-$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/unit.h
+$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/unit.h $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
@@ -103,7 +103,7 @@ $(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c user/ring.c user/history.c
 	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< user/ring.c user/history.c user/log.c -lpthread -lm
 
 # libFuzzer targets for every parser of network input.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
 

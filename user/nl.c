@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
@@ -137,6 +138,22 @@ int nl_addr_add(struct nl *nl, const char *ifname, int family, const void *addr,
 	}
 	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	return talk(nl, nlh);
+}
+
+int nl_qdisc_add_root(struct nl *nl, const char *ifname, const char *kind)
+{
+	struct nlmsghdr *nlh = put_req(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = (int)if_nametoindex(ifname);
+	if (!tcm->tcm_ifindex) {
+		return -ENODEV;
+	}
+	tcm->tcm_parent = TC_H_ROOT;
+	tcm->tcm_handle = 0;
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
 	return talk(nl, nlh);
 }
 

@@ -12,6 +12,17 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/net_tstamp.h>
+#include <linux/pkt_cls.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/wait.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tc_egress.skel.h"
+#include "txpace/log.h"
+#include "txpace/nl.h"
 
 #include "txpace/cli.h"
 #include "txpace/clock.h"
@@ -123,6 +134,117 @@ static void check_tstamp(struct check *c)
 	}
 }
 
+static void check_set_tstamp(struct check *c)
+{
+	libbpf_set_print(NULL);
+	c->ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_skb_set_tstamp, NULL) == 1;
+	snprintf(c->why, sizeof(c->why), c->ok ? "tc programs may call bpf_skb_set_tstamp (EDT stamps)"
+					       : "no bpf_skb_set_tstamp for tc programs (kernel < 5.18?)");
+}
+
+static void check_mmapable(struct check *c)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 32, 16, &o);
+
+	c->ok = fd >= 0;
+	snprintf(c->why, sizeof(c->why), c->ok ? "BPF_F_MMAPABLE arrays: the schedule ring is written "
+					       "without a syscall per packet" : "no mmap-able BPF arrays: %s",
+		 strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+/* What a throwaway veth pair in a throwaway network namespace accepts. */
+struct ns_result {
+	int clsact, cls_bpf, fq, etf;
+	int e_clsact, e_cls_bpf, e_fq, e_etf;
+};
+
+static void ns_probe_child(int wfd)
+{
+	struct ns_result r = { 0 };
+	struct nl *nl = NULL;
+	struct tc_egress *skel;
+	int rc;
+
+	if (unshare(CLONE_NEWNET) || !(nl = nl_open()) ||
+	    nl_veth_create(nl, "txp-probe0", "txp-probe1", -1) || nl_link_up(nl, "txp-probe0") ||
+	    nl_link_up(nl, "txp-probe1")) {
+		r.e_clsact = r.e_cls_bpf = r.e_fq = r.e_etf = errno ? errno : EPERM;
+		goto out;
+	}
+	rc = nl_qdisc_add_root(nl, "txp-probe0", "fq");
+	r.fq = rc == 0;
+	r.e_fq = -rc;
+	/* etf without its parameters: EINVAL means the kernel knows it, ENOENT that it does not */
+	rc = nl_qdisc_add_root(nl, "txp-probe1", "etf");
+	r.etf = rc == 0 || rc == -EINVAL;
+	r.e_etf = -rc;
+	libbpf_set_print(NULL);
+	skel = tc_egress__open_and_load();
+	if (!skel) {
+		r.e_clsact = r.e_cls_bpf = errno;
+		goto out;
+	}
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex("txp-probe1"),
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.txp_egress));
+	rc = bpf_tc_hook_create(&hook);
+	r.clsact = rc == 0;
+	r.e_clsact = -rc;
+	rc = r.clsact ? bpf_tc_attach(&hook, &opts) : -r.e_clsact;
+	r.cls_bpf = rc == 0;
+	r.e_cls_bpf = -rc;
+	tc_egress__destroy(skel);
+out:
+	nl_close(nl);
+	if (write(wfd, &r, sizeof(r)) != sizeof(r)) {
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static void ns_probe(struct check *clsact, struct check *cls_bpf, struct check *fq,
+		     struct check *etf)
+{
+	struct ns_result r = { 0 };
+	int p[2];
+	pid_t pid;
+
+	r.e_clsact = r.e_cls_bpf = r.e_fq = r.e_etf = EPERM;
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			ns_probe_child(p[1]);
+		}
+		close(p[1]);
+		if (pid > 0 && read(p[0], &r, sizeof(r)) != sizeof(r)) {
+			memset(&r, 0, sizeof(r));
+			r.e_clsact = r.e_cls_bpf = r.e_fq = r.e_etf = EIO;
+		}
+		close(p[0]);
+		if (pid > 0) {
+			waitpid(pid, NULL, 0);
+		}
+	}
+	clsact->ok = r.clsact;
+	snprintf(clsact->why, sizeof(clsact->why), r.clsact ? "clsact created on a test veth"
+			 : "clsact refused: %s", strerror(r.e_clsact));
+	cls_bpf->ok = r.cls_bpf;
+	snprintf(cls_bpf->why, sizeof(cls_bpf->why), r.cls_bpf
+			 ? "txpace's egress program attached (cls_bpf, direct action), no kernel BTF needed"
+			 : "cls_bpf attach refused: %s", strerror(r.e_cls_bpf));
+	fq->ok = r.fq;
+	snprintf(fq->why, sizeof(fq->why), r.fq ? "root fq created on a test veth"
+			 : "no fq qdisc: %s (CONFIG_NET_SCH_FQ, or modprobe sch_fq)", strerror(r.e_fq));
+	etf->ok = r.etf;
+	snprintf(etf->why, sizeof(etf->why), r.etf ? "the kernel knows the etf qdisc"
+			 : "no etf qdisc: %s (CONFIG_NET_SCH_ETF, or modprobe sch_etf)", strerror(r.e_etf));
+}
+
 int cmd_probe(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -132,10 +254,12 @@ int cmd_probe(int argc, char **argv)
 	};
 	struct check checks[] = {
 		{ "hrtimers" }, { "hz" }, { "btf" }, { "sched_fifo" }, { "mlock" }, { "so_txtime" },
-		{ "so_timestamping" },
+		{ "so_timestamping" }, { "skb_set_tstamp" }, { "mmapable_array" }, { "clsact" },
+		{ "cls_bpf" }, { "fq" }, { "etf" },
 	};
 	void (*fns[])(struct check *) = { check_hrtimers, check_hz, check_btf, check_fifo,
-					  check_mlock, check_txtime, check_tstamp };
+					  check_mlock, check_txtime, check_tstamp,
+					  check_set_tstamp, check_mmapable };
 	size_t n = sizeof(checks) / sizeof(checks[0]);
 	struct utsname u;
 	struct cli c;
@@ -159,11 +283,17 @@ int cmd_probe(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	uname(&u);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		fns[i](&checks[i]);
 	}
-	snprintf(reason, sizeof(reason), "the real-time thread backend is the one built so far%s",
-		 checks[3].ok ? "" : " (and it runs without SCHED_FIFO here)");
+	ns_probe(&checks[9], &checks[10], &checks[11], &checks[12]);
+	if (!checks[11].ok) {
+		snprintf(reason, sizeof(reason), "no fq qdisc to release kernel-stamped packets, so the "
+			 "real-time thread%s", checks[3].ok ? "" : " (without SCHED_FIFO here)");
+	} else {
+		snprintf(reason, sizeof(reason), "fq is here, but the edt backend is not built yet: the "
+			 "real-time thread%s", checks[3].ok ? "" : " (without SCHED_FIFO here)");
+	}
 	if (json) {
 		struct json j;
 

@@ -16,6 +16,12 @@ int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_n
 int nl_link_up(struct nl *nl, const char *ifname);
 /** Add @addr/@prefix (IPv4 or IPv6 by @family) to @ifname. @return 0 or -errno */
 int nl_addr_add(struct nl *nl, const char *ifname, int family, const void *addr, int prefix);
+/**
+ * Create qdisc @kind as the root of @ifname, without options (a probe: does the kernel know it?).
+ * @return 0, -ENOENT when the kernel has no such qdisc, or another -errno (EINVAL: it exists but
+ *         wants options)
+ */
+int nl_qdisc_add_root(struct nl *nl, const char *ifname, const char *kind);
 /** Delete link @ifname. @return 0 or -errno */
 int nl_link_del(struct nl *nl, const char *ifname);
 

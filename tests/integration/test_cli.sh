@@ -60,12 +60,22 @@ check "demo leaves no interfaces behind" test "$(ip -o link | wc -l)" -eq "$link
 "$TXPACE" demo --seconds 1 >"$T/demo.txt"
 check "demo text table" grep -q 'deviation| p99 (us)' "$T/demo.txt"
 
+links_before=$(ip -o link | wc -l)
 "$TXPACE" probe --json >"$T/probe.json"
-check "probe --json: features, reasons and a backend" \
-	jq_check "$T/probe.json" 'has("btf") and has("sched_fifo") and has("so_txtime") and
-		.backend == "rt" and (.reasons | has("btf") and has("backend"))'
+check "probe --json: features (incl. fq, etf, clsact, cls_bpf), reasons and a backend" \
+	jq_check "$T/probe.json" '([.btf, .sched_fifo, .so_txtime, .fq, .etf, .clsact, .cls_bpf,
+		.skb_set_tstamp, .mmapable_array] | all(type == "boolean")) and .backend == "rt" and
+		(.reasons | has("fq") and has("cls_bpf") and has("backend"))'
+check "probe: its test veth pair lived in a throwaway namespace" \
+	test "$(ip -o link | wc -l)" -eq "$links_before"
+# where the kernel has clsact, the egress program must attach (no kernel BTF needed)
+if jq -e .clsact "$T/probe.json" >/dev/null; then
+	check "probe: the egress program attaches (clsact + cls_bpf)" jq_check "$T/probe.json" '.cls_bpf'
+else
+	skip "probe: egress attach" "this kernel has no clsact: $(jq -r .reasons.clsact "$T/probe.json")"
+fi
 check "cleanup with nothing to restore" "$TXPACE" cleanup
-for c in send measure demo probe cleanup; do
+for c in send measure demo probe cleanup list relay; do
 	check "$c --help" bash -c "'$TXPACE' $c --help | grep -q '^usage: txpace $c'"
 done
 exit $FAILED
