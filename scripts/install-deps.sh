@@ -12,7 +12,7 @@ PKGS=(
 	# runtime + tests
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-	shairport-sync avahi-daemon dbus nftables
+	shairport-sync avahi-daemon dbus nftables linuxptp
 )
 
 missing=()
