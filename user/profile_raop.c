@@ -28,7 +28,6 @@
 
 #define RAOP_RATE 44100
 #define RECEIVER_LATENCY 11025	/* what receivers add themselves when they do not say */
-#define KEEPALIVE_NS (25 * NSEC_PER_SEC)
 
 struct raop {
 	struct rtsp *rtsp;
@@ -41,8 +40,9 @@ struct raop {
 	struct aes_cbc *aes;
 	const struct stream_desc *d;
 	int64_t ntp_base;		/* REALTIME - MONOTONIC at open: a steady wall-clock-like time */
-	int64_t timeout_ms;
+	int64_t timeout_ms, keepalive_ns;
 	int64_t next_sync, next_keepalive;
+	uint64_t keepalives;
 	int first_sync;
 	const struct schedule *sched;	/* set at start */
 	uint16_t rtx_seq;
@@ -260,6 +260,7 @@ static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char
 	}
 	r->ctl_fd = r->tim_fd = -1;
 	r->timeout_ms = o->timeout_ms;
+	r->keepalive_ns = o->keepalive_ns;
 	if (o->to_name) {
 		rc = discover_raop(o->to_name, 5000, &r->peer, err, errlen);
 		if (rc) {
@@ -523,7 +524,7 @@ static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *er
 	r->sched = s;
 	send_sync(r, s, now);
 	r->next_sync = now + NSEC_PER_SEC;
-	r->next_keepalive = now + KEEPALIVE_NS;
+	r->next_keepalive = now + r->keepalive_ns;
 	return 0;
 }
 
@@ -568,7 +569,8 @@ static int raop_service(void *priv, const struct schedule *s, int64_t now, int64
 		if (rc) {
 			return rc;
 		}
-		r->next_keepalive += KEEPALIVE_NS;
+		r->keepalives++;
+		r->next_keepalive += r->keepalive_ns;
 	}
 	*next = r->next_sync < r->next_keepalive ? r->next_sync : r->next_keepalive;
 	return 0;
@@ -658,6 +660,7 @@ static void raop_report(void *priv, struct json *j)
 	json_uint(j, "timing_replies", r->timing_replies);
 	json_uint(j, "syncs", r->syncs);
 	json_uint(j, "flushes", r->flushes);
+	json_uint(j, "keepalives", r->keepalives);
 	json_uint(j, "retransmit_requests", r->rtx_requests);
 	json_uint(j, "retransmit_packets", r->rtx_packets);
 	json_uint(j, "retransmits_served", r->rtx_served);

@@ -71,7 +71,7 @@ enum { CTL_RUN, CTL_PAUSE_REQ, CTL_PAUSED, CTL_RESUME };
 enum {
 	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
-	O_ALAC, O_TIMEOUT, O_MEDIACLK,
+	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE,
 };
 
 static const struct cli_opt send_opts[] = {
@@ -97,6 +97,7 @@ static const struct cli_opt send_opts[] = {
 	{ "latency", required_argument, O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)" },
 	{ "encrypt", no_argument, O_ENCRYPT, NULL, "raop: AES-encrypt the audio (for receivers that require it)" },
 	{ "alac", required_argument, O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)" },
+	{ "keepalive", required_argument, O_KEEPALIVE, "S", "raop: RTSP keep-alive every S seconds 1..600 (default 25; HomePods drop silent sessions after ~30 s)" },
 	{ "timeout", required_argument, O_TIMEOUT, "MS", "raop: wait at most MS for each answer of the receiver 100..60000 (default 5000)" },
 	{ "input-format", required_argument, O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2" },
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of audio (default: whole source)" },
@@ -133,7 +134,8 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 	*po = (struct profile_opts){
 		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
 		.ptime_ns = NSEC_PER_MSEC, .latency_ns = 2 * NSEC_PER_SEC, .alac = ALAC_COMPRESSED,
-		.timeout_ms = 5000, .lock_timeout_ns = 60 * NSEC_PER_SEC,
+		.timeout_ms = 5000, .keepalive_ns = 25 * NSEC_PER_SEC,
+		.lock_timeout_ns = 60 * NSEC_PER_SEC,
 		.sap_interval_ns = 30 * NSEC_PER_SEC,
 	};
 	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
@@ -207,6 +209,12 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 				po->alac = ALAC_ESCAPE;
 			} else {
 				cli_usage_error(&c, "--alac: '%s' is not compressed or escape", optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_KEEPALIVE:
+			if (cli_duration(&c, "keepalive", optarg, NSEC_PER_SEC, NSEC_PER_SEC,
+					 600 * NSEC_PER_SEC, &po->keepalive_ns)) {
 				return -EINVAL;
 			}
 			break;

@@ -31,6 +31,7 @@ struct profile_opts {
 	int encrypt;
 	enum alac_mode alac;
 	int64_t timeout_ms;	/* for answers from the receiver */
+	int64_t keepalive_ns;	/* raop: RTSP keep-alive interval */
 	/* aes67 */
 	const char *ptp_socket;
 	int require_lock;

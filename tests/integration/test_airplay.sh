@@ -80,7 +80,9 @@ check "ALAC: escape frames ~1412 bytes, FFmpeg's compressed frames of the same n
 	python3 -c 'import json,sys; e,c=(json.load(open(f))["raop"]["payload_bytes_per_packet"] for f in sys.argv[1:]); sys.exit(not (1400 < e <= 1415 and c < e))' \
 	"$T/escape.json" "$T/encrypted.json"
 
-one_session volume "$T/short.ref" --volume -12.5 127.0.0.1 "$T/short.wav"
+one_session volume "$T/short.ref" --volume -12.5 --keepalive 1 127.0.0.1 "$T/short.wav"
+check "keep-alive: OPTIONS every second during the session, each answered" \
+	jq_check "$T/volume.json" '.raop.keepalives >= 3'
 check "volume: the receiver accepted SET_PARAMETER with 'volume: -12.500000'" \
 	grep -A8 'type "SET_PARAMETER"' "$AP_LOG" | grep -q 'Content-Length", content: "20"'
 
