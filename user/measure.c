@@ -107,7 +107,7 @@ static int receive(int fd, struct capture *c, int timeout_ms, uint64_t limit)
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
 				      .msg_controllen = sizeof(ctrl) };
-		int64_t arrival = 0;
+		int64_t arrival;
 		ssize_t n;
 
 		if (limit && c->n >= limit) {
@@ -120,17 +120,7 @@ static int receive(int fd, struct capture *c, int timeout_ms, uint64_t limit)
 			}
 			return -errno;
 		}
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
-				struct timespec ts;
-
-				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-				arrival = ts_to_ns(&ts);
-			}
-		}
-		if (!arrival) {
-			arrival = clock_ns(CLOCK_REALTIME);
-		}
+		arrival = net_rx_stamp(&msg);
 		if (on_packet(c, buf, (size_t)n, arrival)) {
 			return -ENOMEM;
 		}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txpace/clock.h"
 #include "txpace/net.h"
 
 int net_parse(const char *s, uint16_t default_port, struct net_addr *out)
@@ -221,4 +222,17 @@ err:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+int64_t net_rx_stamp(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return ts_to_ns(&ts);
+		}
+	}
+	return clock_ns(CLOCK_REALTIME);
 }

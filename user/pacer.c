@@ -42,12 +42,11 @@ struct pacer {
 	 * can only mirror (a send that fails after the kernel took a key shifts it by one).
 	 */
 	int key_by_seq;
-	uint32_t key;			/* without key_by_seq: datagrams sent */
+	uint32_t key;			/* datagrams sent (the OPT_ID key without key_by_seq) */
 	struct {
 		uint32_t key;
 		int64_t launch;
 	} keys[KEY_WINDOW];
-	uint64_t stamps_due;		/* packets whose stamps we still wait for */
 	int64_t last_sends[MAX_BURST_LIMIT];
 	uint64_t nsent;
 	int64_t last_send;
@@ -263,8 +262,8 @@ static void drain_stamps(struct pacer *p)
 		uint64_t have = hist_count(&p->st.dep_snd) + hist_count(&p->st.dep_sched);
 
 		txstamp_drain(p->fd, on_event, p);
-		if (hist_count(&p->st.dep_snd) >= p->stamps_due &&
-		    hist_count(&p->st.dep_sched) >= p->stamps_due) {
+		/* every datagram sent has its SND and SCHED stamps */
+		if (hist_count(&p->st.dep_snd) >= p->key && hist_count(&p->st.dep_sched) >= p->key) {
 			return;
 		}
 		/* nothing at all stamped (a device without stamps): nothing more will come */
@@ -328,7 +327,6 @@ static void *pacer_main(void *arg)
 			p->keys[key % KEY_WINDOW].key = key;
 			p->keys[key % KEY_WINDOW].launch = pk->launch_ns;
 			p->key++;
-			p->stamps_due++;
 			err = t0 - pk->launch_ns;
 			add_err(st, &st->dep_user, err);
 			if (err > p->cfg.late_ns) {

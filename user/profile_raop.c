@@ -380,12 +380,9 @@ static int raop_packetize(void *priv, const struct stream_desc *d, uint64_t k, c
 	struct raop *r = priv;
 	int n;
 
-	out[0] = 0x80;
-	out[1] = k == d->marker_k ? 0xe0 : 0x60;	/* marker on the first packet after a (re)start */
-	out[2] = (uint8_t)((d->seq0 + k) >> 8);
-	out[3] = (uint8_t)(d->seq0 + k);
-	put32(out + 4, d->ts0 + (uint32_t)(k * ALAC_FRAMES));
-	put32(out + 8, d->ssrc);
+	/* PT 96, the marker on the first packet after a (re)start */
+	rtp_write_hdr(out, 96, k == d->marker_k, (uint16_t)(d->seq0 + k),
+		      d->ts0 + (uint32_t)(k * ALAC_FRAMES), d->ssrc);
 	n = alac_encode(r->alac, pcm, frames, out + RTP_HDR_LEN);
 	if (n < 0) {
 		return n;

@@ -303,7 +303,7 @@ static void *rx_main(void *arg)
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
 				      .msg_controllen = sizeof(ctrl) };
 		struct rtp_hdr h;
-		int64_t arrival = 0;
+		int64_t arrival;
 		ssize_t n;
 
 		if (poll(&p, 1, 100) != 1) {
@@ -313,17 +313,7 @@ static void *rx_main(void *arg)
 		if (n <= 0) {
 			continue;
 		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-				struct timespec ts;
-
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				arrival = ts_to_ns(&ts);
-			}
-		}
-		if (!arrival) {
-			arrival = clock_ns(CLOCK_REALTIME);
-		}
+		arrival = net_rx_stamp(&msg);
 		if (rtp_parse(b + 4, (size_t)n, &h) || (r->in.pt < 128 && h.pt != r->in.pt) ||
 		    h.payload_len == 0 || h.payload_len % r->bytes_per_frame ||
 		    (r->payload_len && h.payload_len != r->payload_len)) {

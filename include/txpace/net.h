@@ -36,4 +36,8 @@ int net_udp_connect(const struct net_addr *dst, const struct net_tx_opts *o);
  */
 int net_udp_listen(const struct net_addr *local, const struct net_addr *group, const char *iface);
 
+struct msghdr;
+/** @return the SO_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or now without one */
+int64_t net_rx_stamp(struct msghdr *msg);
+
 #endif
