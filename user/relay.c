@@ -295,7 +295,12 @@ static void *rx_main(void *arg)
 {
 	struct relay *r = arg;
 	uint8_t b[2048];
+	struct sched_param sp = { .sched_priority = r->pace.prio > 1 ? (int)r->pace.prio - 1 : 0 };
 
+	/* a packet stored after its slot's silence decision is lost: receive like the producer */
+	if (sp.sched_priority > 0) {
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
 	while (!atomic_load(&r->stop)) {
 		struct pollfd p = { r->in_fd, POLLIN, 0 };
 		char ctrl[128];
