@@ -19,6 +19,8 @@
 #ifndef BPF_SKB_CLOCK_MONOTONIC
 #define BPF_SKB_CLOCK_MONOTONIC 1	/* BPF_SKB_TSTAMP_DELIVERY_MONO before 6.11 */
 #endif
+#define TXP_TIMER_ABS 1			/* BPF_F_TIMER_ABS, kernel >= 6.4 (not in 6.1's UAPI) */
+#define TXP_CLOCK_MONOTONIC 1
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -34,6 +36,42 @@ struct {
 	__type(key, struct txp_flow_key);
 	__type(value, struct txp_flow);
 } flows SEC(".maps");
+
+/*
+ * The watchdog: one bpf_timer that fires at each published slot's deadline (launch + grace) and
+ * checks that the driver had the packet by then. Loaded only where bpf_timer exists (>= 5.15);
+ * the ABS flag (>= 6.4) is probed by userspace before the watch programs are used.
+ */
+struct txp_watch {
+	struct bpf_timer t;
+	__u64 armed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txp_watch);
+} watch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txp_wstats);
+} wstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct txp_conf);
+} conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
 
 static __always_inline int flow_key(struct __sk_buff *skb, struct txp_flow_key *k, __u32 *l4)
 {
@@ -71,8 +109,8 @@ static __always_inline int flow_key(struct __sk_buff *skb, struct txp_flow_key *
 	return -1;
 }
 
-SEC("tc")
-int txp_egress(struct __sk_buff *skb)
+/* Stamp a registered flow's packet. @return its slot (NULL: not ours or not stamped) */
+static __always_inline struct txp_slot *stamp(struct __sk_buff *skb, __u16 *seqp)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct txp_flow_key k = {};
@@ -85,25 +123,25 @@ int txp_egress(struct __sk_buff *skb)
 	__u64 t, now;
 
 	if (flow_key(skb, &k, &l4) || l4 > 60) {
-		return TC_ACT_OK;
+		return NULL;
 	}
 	udp = data + l4;
 	rtp = (__u8 *)(udp + 1);
 	if ((void *)(rtp + 4) > end) {
-		return TC_ACT_OK;	/* truncated: not ours to judge */
+		return NULL;	/* truncated: not ours to judge */
 	}
 	k.sport = udp->source;
 	k.dport = udp->dest;
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f) {
-		return TC_ACT_OK;	/* other traffic passes untouched */
+		return NULL;	/* other traffic passes untouched */
 	}
 	seq = (__u16)(rtp[2] << 8 | rtp[3]);
 	idx = seq % TXP_RING_SLOTS;
 	slot = bpf_map_lookup_elem(&sched_ring, &idx);
 	if (!slot || !(slot->flags & TXP_SLOT_VALID) || slot->seq != seq) {
 		__sync_fetch_and_add(&f->no_slot, 1);
-		return TC_ACT_OK;
+		return NULL;
 	}
 	t = slot->launch_ns + f->correction_ns;
 	if (t < f->last_launch) {
@@ -114,14 +152,227 @@ int txp_egress(struct __sk_buff *skb)
 	now = bpf_ktime_get_ns();
 	if (f->horizon_ns && t > now + f->horizon_ns) {
 		__sync_fetch_and_add(&f->beyond_horizon, 1);
-		return TC_ACT_OK;
+		return NULL;
 	}
 	f->last_launch = t;
 	bpf_skb_set_tstamp(skb, t, BPF_SKB_CLOCK_MONOTONIC);
 	slot->egress_ns = now;
+	slot->txtime_ns = t;
 	slot->flags |= TXP_SLOT_STAMPED;
 	__sync_fetch_and_add(&f->stamped, 1);
+	*seqp = seq;
+	return slot;
+}
+
+SEC("tc")
+int txp_egress(struct __sk_buff *skb)
+{
+	__u16 seq;
+
+	stamp(skb, &seq);
 	return TC_ACT_OK;
+}
+
+static __always_inline __u64 slot_deadline(const struct txp_slot *s, const struct txp_conf *c)
+{
+	return ((s->flags & TXP_SLOT_STAMPED) ? s->txtime_ns : s->launch_ns) + c->grace_ns;
+}
+
+static int watch_fire(void *map, __u32 *key, struct txp_watch *w)
+{
+	__u32 z = 0, idx, seq, next;
+	struct txp_wstats *st = bpf_map_lookup_elem(&wstats, &z);
+	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
+	struct txp_slot *s;
+	__u64 now = bpf_ktime_get_ns(), lat;
+
+	if (!st || !c) {
+		return 0;
+	}
+	__sync_fetch_and_add(&st->fired, 1);
+	lat = now > st->deadline ? (now - st->deadline) / 1000 : 0;
+	if (lat >= TXP_LAT_BUCKETS) {
+		lat = TXP_LAT_BUCKETS - 1;
+	}
+	asm volatile("" : "+r"(lat));	/* keep the mask below: the verifier needs the bound */
+	lat &= TXP_LAT_BUCKETS - 1;
+	__sync_fetch_and_add(&st->lat[lat], 1);
+	seq = (__u32)st->next_seq & 0xffff;
+	idx = seq % TXP_RING_SLOTS;
+	s = bpf_map_lookup_elem(&sched_ring, &idx);
+	if (s && (s->flags & TXP_SLOT_VALID) && s->seq == seq) {
+		__sync_fetch_and_add(&st->checked, 1);
+		if (s->xmit_ns && s->xmit_ns <= st->deadline) {
+			__sync_fetch_and_add(&st->on_time, 1);
+		} else {
+			struct txp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+			__sync_fetch_and_add(&st->missed, 1);
+			if (e) {
+				e->launch_ns = s->launch_ns;
+				e->fired_ns = now;
+				e->xmit_ns = s->xmit_ns;
+				e->seq = seq;
+				e->flags = s->flags;
+				bpf_ringbuf_submit(e, 0);
+			}
+		}
+	}
+	/* the next published slot, if userspace has published it yet */
+	next = (seq + 1) & 0xffff;
+	idx = next % TXP_RING_SLOTS;
+	s = bpf_map_lookup_elem(&sched_ring, &idx);
+	if (s && (s->flags & TXP_SLOT_VALID) && s->seq == next) {
+		st->next_seq = next;
+		st->deadline = slot_deadline(s, c);
+		bpf_timer_start(&w->t, st->deadline, TXP_TIMER_ABS);
+		return 0;
+	}
+	/* nothing published yet: the egress program arms it again with the next packet */
+	w->armed = 0;
+	st->armed = 0;
+	return 0;
+}
+
+/* The egress program with the watchdog: stamp, and start the timer if it is not running. */
+SEC("tc")
+int txp_egress_watch(struct __sk_buff *skb)
+{
+	__u32 z = 0;
+	__u16 seq = 0;
+	struct txp_slot *slot = stamp(skb, &seq);
+	struct txp_watch *w;
+	struct txp_wstats *st;
+	struct txp_conf *c;
+
+	if (!slot) {
+		return TC_ACT_OK;
+	}
+	w = bpf_map_lookup_elem(&watch, &z);
+	st = bpf_map_lookup_elem(&wstats, &z);
+	c = bpf_map_lookup_elem(&conf, &z);
+	if (!w || !st || !c || __sync_val_compare_and_swap(&w->armed, 0, 1) != 0) {
+		return TC_ACT_OK;
+	}
+	bpf_timer_init(&w->t, &watch, TXP_CLOCK_MONOTONIC);	/* -EBUSY after the first time */
+	bpf_timer_set_callback(&w->t, watch_fire);
+	st->next_seq = seq;
+	st->deadline = slot_deadline(slot, c);
+	st->armed = 1;
+	if (bpf_timer_start(&w->t, st->deadline, TXP_TIMER_ABS)) {
+		w->armed = 0;
+		st->armed = 0;
+	}
+	return TC_ACT_OK;
+}
+
+/* net:net_dev_start_xmit, classic tracepoint layout (stable since 4.x; 64-bit kernels) */
+struct tp_start_xmit {
+	__u64 common;
+	__u32 name_loc;
+	__u16 queue_mapping;
+	__u16 pad0;
+	const void *skbaddr;
+	__u8 vlan_tagged;
+	__u8 pad1;
+	__u16 vlan_proto;
+	__u16 vlan_tci;
+	__u16 protocol;
+	__u8 ip_summed;
+	__u8 pad2[3];
+	__u32 len;
+	__u32 data_len;
+	__s32 network_offset;
+	__u8 transport_offset_valid;
+	__u8 pad3[3];
+	__s32 transport_offset;
+};
+
+/*
+ * Without kernel BTF the offset of skb->data is not known: find it once, from a packet of the
+ * flow userspace names in conf (its UDP ports at data + transport_offset).
+ */
+static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 ports)
+{
+	for (__u32 i = 8; i < 256; i += 8) {
+		const void *p = 0;
+		__u32 v = 0;
+
+		if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) || !p) {
+			continue;
+		}
+		if (bpf_probe_read_kernel(&v, sizeof(v), p + toff) == 0 && v == ports) {
+			return i;
+		}
+	}
+	return 0;
+}
+
+SEC("tracepoint/net/net_dev_start_xmit")
+int txp_xmit(struct tp_start_xmit *ctx)
+{
+	__u32 z = 0, idx, off;
+	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
+	struct txp_wstats *st = bpf_map_lookup_elem(&wstats, &z);
+	struct txp_flow_key k = {};
+	struct txp_slot *slot;
+	const void *data = 0;
+	__s32 noff = ctx->network_offset, toff = ctx->transport_offset;
+	__u8 l4[12];
+	__u16 seq;
+
+	if (!c || !st || !ctx->transport_offset_valid || toff < 0 || toff > 128 || noff < 0 ||
+	    noff > 64) {
+		return 0;
+	}
+	off = c->skb_data_off;
+	if (!off) {
+		off = find_data_off(ctx->skbaddr, toff,
+				    (__u32)c->cal_sport | (__u32)c->cal_dport << 16);
+		if (!off) {
+			return 0;
+		}
+		c->skb_data_off = off;
+	}
+	if (bpf_probe_read_kernel(&data, sizeof(data), ctx->skbaddr + (off & 0xff)) || !data ||
+	    bpf_probe_read_kernel(l4, sizeof(l4), data + toff)) {
+		return 0;
+	}
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), data + noff) || ip.protocol != IPPROTO_UDP) {
+			return 0;
+		}
+		k.saddr[10] = k.saddr[11] = 0xff;
+		k.daddr[10] = k.daddr[11] = 0xff;
+		__builtin_memcpy(&k.saddr[12], &ip.saddr, 4);
+		__builtin_memcpy(&k.daddr[12], &ip.daddr, 4);
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), data + noff) ||
+		    ip6.nexthdr != IPPROTO_UDP) {
+			return 0;
+		}
+		__builtin_memcpy(k.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
+	} else {
+		return 0;
+	}
+	__builtin_memcpy(&k.sport, &l4[0], 2);
+	__builtin_memcpy(&k.dport, &l4[2], 2);
+	if (!bpf_map_lookup_elem(&flows, &k)) {
+		return 0;
+	}
+	seq = (__u16)(l4[10] << 8 | l4[11]);
+	idx = seq % TXP_RING_SLOTS;
+	slot = bpf_map_lookup_elem(&sched_ring, &idx);
+	if (slot && (slot->flags & TXP_SLOT_VALID) && slot->seq == seq && !slot->xmit_ns) {
+		slot->xmit_ns = bpf_ktime_get_ns();
+		__sync_fetch_and_add(&st->xmit_seen, 1);
+	}
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

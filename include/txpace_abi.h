@@ -18,7 +18,8 @@
 struct txp_slot {
 	__u64 launch_ns;	/* CLOCK_MONOTONIC departure time */
 	__u64 egress_ns;	/* when the egress program saw the packet */
-	__u64 xmit_ns;		/* when the driver got it (0 = not yet) */
+	__u64 txtime_ns;	/* the departure time it gave the packet (launch + correction, clamped) */
+	__u64 xmit_ns;		/* when the driver got it (net_dev_start_xmit; 0 = not yet) */
 	__u32 seq;		/* RTP sequence number (16 bits used) */
 	__u32 flags;
 };
@@ -37,6 +38,36 @@ struct txp_flow {
 	__u64 horizon_ns;	/* launch times further ahead than this are not stamped */
 	__u64 last_launch;	/* launch times never decrease within a flow */
 	__u64 stamped, no_slot, clamped, beyond_horizon;
+};
+
+/* The deadline watchdog and the driver hand-off tracepoint (optional: probed at run time). */
+#define TXP_LAT_BUCKETS 1024	/* timer lateness histogram, 1 us buckets, the last one open */
+
+struct txp_conf {
+	__u64 grace_ns;		/* a packet is missed when the driver has not had it by launch + this */
+	__u32 skb_data_off;	/* offsetof(struct sk_buff, data), found at run time (0 = not yet) */
+	__be16 cal_sport, cal_dport;	/* the flow whose packets find that offset */
+};
+
+struct txp_wstats {
+	__u64 fired;		/* timer expiries */
+	__u64 checked;		/* slots checked at their deadline */
+	__u64 missed;		/* of those, not at the driver by then */
+	__u64 on_time;		/* at the driver by launch + grace */
+	__u64 armed;		/* the timer is running (1) */
+	__u64 next_seq;		/* the slot it fires for */
+	__u64 deadline;		/* when */
+	__u64 xmit_seen;	/* packets of registered flows the tracepoint matched to a slot */
+	__u64 lat[TXP_LAT_BUCKETS];	/* expiry - deadline, us */
+};
+
+/* ring buffer event: a packet that had not reached the driver at its deadline */
+struct txp_event {
+	__u64 launch_ns;
+	__u64 fired_ns;
+	__u64 xmit_ns;		/* 0: still not at the driver */
+	__u32 seq;
+	__u32 flags;		/* the slot's flags (was it stamped at all?) */
 };
 
 #endif

@@ -25,4 +25,63 @@ int nl_qdisc_add_root(struct nl *nl, const char *ifname, const char *kind);
 /** Delete link @ifname. @return 0 or -errno */
 int nl_link_del(struct nl *nl, const char *ifname);
 
+struct nlmsghdr;
+
+/* One qdisc as the kernel reports it. handle 0 = the kernel's own default, not configured. */
+struct nl_qdisc {
+	uint32_t parent, handle;
+	char kind[32];
+};
+
+/**
+ * Call @cb for every qdisc of @ifindex with the kernel's RTM_NEWQDISC message (saved as is to
+ * re-create it later). A nonzero return from @cb stops and is returned.
+ */
+int nl_qdisc_list(struct nl *nl, int ifindex,
+		  int (*cb)(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void *arg), void *arg);
+/** Delete the qdisc at @parent/@handle (TC_H_ROOT, 0: the root; the default comes back). */
+int nl_qdisc_del(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle);
+/** Re-create a qdisc from a message nl_qdisc_list() reported (kind + options, same handle). */
+int nl_qdisc_recreate(struct nl *nl, const void *msg, size_t len);
+
+struct nl_fq {
+	uint32_t flow_limit, limit;	/* packets; 0 = kernel default */
+	uint32_t horizon_us;		/* 0 = default (10 s); drop beyond it */
+	uint32_t timer_slack_ns;	/* 0 = default (10 us) */
+};
+
+/** Create or replace fq at @parent with @handle. */
+int nl_qdisc_fq(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle,
+		const struct nl_fq *p);
+/** Root mq (one child per TX queue). */
+int nl_qdisc_mq(struct nl *nl, int ifindex, uint32_t handle);
+/** Root mqprio: class 1 = queue 0 for socket priority @prio, class 0 = queues 1..@queues-1. */
+int nl_qdisc_mqprio(struct nl *nl, int ifindex, uint32_t handle, unsigned queues, int prio);
+/** etf (CLOCK_TAI) at @parent; @offload asks for NIC launch time. */
+int nl_qdisc_etf(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle, int32_t delta_ns,
+		 int offload);
+
+struct nl_link {
+	char name[32], kind[32];
+	unsigned flags, tx_queues;
+	uint8_t operstate;
+};
+
+/** @return 0 and the link's facts, or -ENODEV */
+int nl_link_get(struct nl *nl, int ifindex, struct nl_link *out);
+/** @return the ifindex a packet to @dst (4 or 16 bytes by @family) leaves through, or -errno */
+int nl_route_oif(struct nl *nl, int family, const void *dst);
+
+/* Link events: a non-blocking socket subscribed to RTMGRP_LINK. */
+struct nl *nl_open_groups(unsigned groups);
+int nl_fd(const struct nl *nl);
+
+struct nl_link_event {
+	int ifindex;
+	int seen, up, deleted;	/* the last event for ifindex since the previous call */
+};
+
+/** Read every pending event. @return 0 or -errno */
+int nl_link_events(struct nl *nl, struct nl_link_event *ev);
+
 #endif

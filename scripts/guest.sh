@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Run a test script inside Debian's 6.1 cloud kernel, which has what this machine's kernel lacks
+# (fq, etf, mqprio as modules; clsact and cls_bpf), booted under qemu with TCG (nested KVM hangs
+# on the project's VM) from a busybox initramfs built for each run.
+#
+#   scripts/guest.sh prepare
+#	Download the kernel package once (apt-get download, into the cache), keep its vmlinuz and
+#	the modules the guest loads, in dependency order. Fast and offline when cached.
+#   scripts/guest.sh run [--timeout SEC] [--mem MB] [--verbose] SCRIPT [EXTRA...]
+#	Boot the guest with SCRIPT as /test.sh and print what it prints; exit with its status.
+#	The guest holds busybox (every applet), bash, iproute2's ip and tc, bpftool, build/txpace
+#	and build/tests/test_bpf_* when built, and each EXTRA file or directory, ELF programs with
+#	every library ldd lists. A path inside the repository keeps its repository-relative path
+#	under / (the script runs in /, so `build/txpace` works there as it does at the top of the
+#	repository); any other path keeps its absolute path (e.g. /usr/bin/jq).
+#
+# Environment: TXPACE_GUEST_CACHE (default /var/cache/txpace-guest), TXPACE_GUEST_PACKAGE (a
+# linux-image package instead of the one linux-image-cloud-amd64 depends on),
+# TXPACE_GUEST_MODULES (more module names to load, e.g. "sch_netem ifb"), QEMU.
+#
+# In the guest: /sys/fs/bpf, /sys/kernel/tracing, /sys/kernel/debug, /tmp and /run are mounted,
+# /var/run is /run (so `ip netns` works), lo is up, TXPACE=/build/txpace, PATH has everything.
+# Time under TCG is good to about a millisecond: assert ordering and coarse delays, not
+# microseconds.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${TXPACE_GUEST_CACHE:-/var/cache/txpace-guest}
+QEMU=${QEMU:-qemu-system-x86_64}
+# clsact lives in sch_ingress
+MODULES="veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf ${TXPACE_GUEST_MODULES:-}"
+SENTINEL=TXPACE-GUEST-EXIT
+START=TXPACE-GUEST-START
+
+die() {
+	echo "guest.sh: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '/^#   scripts/,/^# Environment/{/^# Environment/d;s/^#\( \|\t\|$\)//;p}' "$0" >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------------------------------------
+# prepare
+
+# The package linux-image-cloud-amd64 points at, e.g. linux-image-6.1.0-56-cloud-amd64.
+kernel_package() {
+	if [ -n "${TXPACE_GUEST_PACKAGE:-}" ]; then
+		echo "$TXPACE_GUEST_PACKAGE"
+		return
+	fi
+	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: <\{0,1\}\(linux-image-[^>]*\)>\{0,1\}$/\1/p' | head -n 1
+}
+
+# unpack_module SRC DEST: a .ko, decompressed here (busybox insmod in the guest may not)
+unpack_module() {
+	case $1 in
+	*.ko) cp "$1" "$2" ;;
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) die "unknown module format: $1" ;;
+	esac
+}
+
+# extract DEB DEST: vmlinuz, the wanted modules and their dependencies (decompressed), and
+# modules.load, their names in an order insmod accepts (each after what it depends on).
+# The package ships no modules.dep (its postinst runs depmod), so the dependencies come from
+# each module's own "depends=" modinfo string.
+extract() {
+	local deb=$1 dest=$2 x kver mdir f n
+	local -A file=() seen=()
+	local order=()
+	x=$(mktemp -d "$CACHE/extract.XXXXXX")
+	dpkg -x "$deb" "$x"
+	kver=$(ls "$x/lib/modules")
+	mdir=$x/lib/modules/$kver
+	[ -f "$x/boot/vmlinuz-$kver" ] || die "no boot/vmlinuz-$kver in $deb"
+	while read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		file[${n//-/_}]=$f
+	done < <(find "$mdir/kernel" -name '*.ko*')
+	mkdir -p "$dest/modules"
+	# visit NAME: its dependencies first, then itself
+	visit() {
+		local name=${1//-/_} dep
+		[ -z "${seen[$name]:-}" ] || return 0
+		seen[$name]=1
+		if [ -z "${file[$name]:-}" ]; then
+			grep -q "/${name}.ko\$" "$mdir/modules.builtin" 2>/dev/null && return 0
+			grep -q "/${1}.ko\$" "$mdir/modules.builtin" 2>/dev/null && return 0
+			die "kernel $kver has no module $1"
+		fi
+		unpack_module "${file[$name]}" "$dest/modules/$name.ko"
+		for dep in $(tr '\0' '\n' <"$dest/modules/$name.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+			visit "$dep"
+		done
+		order+=("$name")
+	}
+	for n in $MODULES; do
+		visit "$n"
+	done
+	cp "$x/boot/vmlinuz-$kver" "$dest/vmlinuz"
+	printf '%s\n' "${order[@]}" >"$dest/modules.load"
+	echo "$MODULES" >"$dest/modules.want"
+	echo "$kver" >"$dest/kernel"
+	rm -rf "$x"
+}
+
+# Sets KDIR to the prepared kernel's directory in the cache (downloading what is missing).
+prepare() {
+	local pkg deb dir
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	flock 9
+	pkg=$(kernel_package)
+	if [ -z "$pkg" ]; then
+		# no package lists yet: fetch them once, or use what is cached when that fails
+		apt-get update -q >"$CACHE/apt.log" 2>&1 || true
+		pkg=$(kernel_package)
+	fi
+	if [ -z "$pkg" ] && [ -f "$CACHE/current/kernel" ]; then
+		pkg=$(cat "$CACHE/current/package")
+		echo "guest.sh: apt knows no linux-image-cloud-amd64; using the cached $pkg" >&2
+	fi
+	[ -n "$pkg" ] || die "apt-cache names no linux-image-cloud-amd64 (see $CACHE/apt.log)"
+	dir=$CACHE/$pkg
+	if [ -f "$dir/kernel" ] && [ "$(cat "$dir/modules.want")" = "$MODULES" ]; then
+		ln -sfn "$pkg" "$CACHE/current"
+		KDIR=$dir
+		return 0
+	fi
+	deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		echo "guest.sh: downloading $pkg" >&2
+		# apt's _apt sandbox user cannot write to the cache: download as root, quietly
+		if ! (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
+			>"$CACHE/apt.log" 2>&1; then
+			# the lists may name a version the mirror no longer has: refresh them once
+			apt-get update -q >>"$CACHE/apt.log" 2>&1 || true
+			(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
+				>>"$CACHE/apt.log" 2>&1 ||
+				die "apt-get download $pkg failed: $(tail -n 1 "$CACHE/apt.log")"
+		fi
+		deb=$(ls "$CACHE/${pkg}"_*.deb | head -n 1)
+	fi
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	extract "$deb" "$dir.tmp"
+	echo "$pkg" >"$dir.tmp/package"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	ln -sfn "$pkg" "$CACHE/current"
+	# older kernels are no longer what the meta package names
+	for old in "$CACHE"/linux-image-*; do
+		case $old in "$dir" | "$deb") ;; *) rm -rf "$old" ;; esac
+	done
+	KDIR=$dir
+	echo "guest.sh: prepared $(cat "$dir/kernel") in $dir" >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# the initramfs
+
+declare -A HAVE=()
+
+# put SRC DEST: copy a host file to DEST in the guest's root; an ELF program or library brings
+# every library ldd lists (and the loader), at the paths ldd names
+put() {
+	local src=$1 dest=$2 lib
+	[ -z "${HAVE[$dest]:-}" ] || return 0
+	HAVE[$dest]=1
+	mkdir -p "$ROOT$(dirname "$dest")"
+	cp -L --preserve=mode "$src" "$ROOT$dest"
+	[ "$(head -c 4 "$src")" = $'\x7fELF' ] || return 0
+	# not a dynamic executable: a static program, an object file
+	ldd "$src" >"$WORK/ldd" 2>/dev/null || return 0
+	if grep -q 'not found' "$WORK/ldd"; then
+		die "$src: $(grep 'not found' "$WORK/ldd" | head -n 1 | tr -s '\t ' ' ')"
+	fi
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd"); do
+		put "$lib" "$lib"
+	done
+}
+
+# put_tree SRC DEST: a file or a directory (recursively, each ELF with its libraries)
+put_tree() {
+	local src=$1 dest=$2 f
+	if [ -d "$src" ]; then
+		while IFS= read -r -d '' f; do
+			put "$f" "$dest${f#"$src"}"
+		done < <(find "$src" -type f -print0)
+	else
+		put "$src" "$dest"
+	fi
+}
+
+# the program a PATH name runs: Debian's bpftool may be a wrapper script around the real one
+real_program() {
+	local p
+	p=$(command -v "$1") || return 1
+	p=$(readlink -f "$p")
+	if [ "$(head -c 2 "$p")" = '#!' ]; then
+		for c in $(grep -o '/usr/lib/[^" ]*'"$1" "$p") /usr/lib/linux-tools*/"$1" \
+			/usr/lib/linux-tools/*/"$1"; do
+			[ -f "$c" ] && [ "$(head -c 4 "$c")" = $'\x7fELF' ] && { echo "$c"; return 0; }
+		done
+		return 1
+	fi
+	echo "$p"
+}
+
+build_initramfs() {
+	local script=$1 kver d p src rel
+	shift
+	kver=$(cat "$KDIR/kernel")
+	ROOT=$WORK/root
+	mkdir -p "$ROOT"
+	# the host's /usr merge (bin -> usr/bin, ...), so library paths from ldd hold in the guest
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [ -L "/$d" ]; then
+			ln -s "$(readlink "/$d")" "$ROOT/$d"
+			mkdir -p "$ROOT/$(readlink "/$d")"
+		fi
+	done
+	mkdir -p "$ROOT"/{usr/bin,usr/sbin,usr/local/bin,bin,sbin,dev,proc,sys,tmp,run,var,etc,root}
+	ln -s ../run "$ROOT/var/run"
+	# the kernel opens /dev/console for /init before anything is mounted
+	mknod -m 600 "$ROOT/dev/console" c 5 1
+	mknod -m 666 "$ROOT/dev/null" c 1 3
+	put /bin/busybox /bin/busybox
+	for p in ip tc bpftool bash; do
+		src=$(real_program $p) || die "no $p on this machine (iproute2, bpftool, bash)"
+		put "$src" "$(command -v $p)"
+	done
+	[ -x "$TOP/build/txpace" ] && put "$TOP/build/txpace" /build/txpace
+	for p in "$TOP"/build/tests/test_bpf_*; do
+		case $p in *.d) continue ;; esac
+		[ -f "$p" ] && [ -x "$p" ] && put "$p" "/build/tests/${p##*/}"
+	done
+	[ -x "$ROOT/build/txpace" ] && ln -s /build/txpace "$ROOT/usr/local/bin/txpace"
+	for p in "$@"; do
+		[ -e "$p" ] || die "no such file: $p"
+		src=$(readlink -f "$p")
+		case $src in
+		"$TOP"/*) rel=${src#"$TOP"} ;;
+		*) rel=$src ;;
+		esac
+		put_tree "$src" "$rel"
+	done
+	# what `busybox --install -s` does, here; a real program copied above (ip, tc) wins over
+	# the applet of its name wherever both would be on PATH
+	while read -r p; do
+		for d in usr/local/sbin usr/local/bin usr/sbin usr/bin sbin bin; do
+			[ -e "$ROOT/$d/${p##*/}" ] && continue 2
+		done
+		ln -s /bin/busybox "$ROOT/$p"
+	done < <(/bin/busybox --list-full)
+	mkdir -p "$ROOT/lib/modules/$kver"
+	cp "$KDIR"/modules/*.ko "$ROOT/lib/modules/$kver/"
+	cp "$KDIR/modules.load" "$ROOT/etc/modules.load"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+	printf 'root:x:0:\n' >"$ROOT/etc/group"
+	printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
+	cp "$script" "$ROOT/test.sh"
+	chmod 755 "$ROOT/test.sh"
+	cat >"$ROOT/init" <<EOF
+#!/bin/sh
+# PID 1: file systems, lo, modules, the test; its exit status on the console; power off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TXPACE=/build/txpace TXPACE_GUEST=1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+ip link set lo up
+for m in \$(cat /etc/modules.load); do
+	insmod /lib/modules/$kver/\$m.ko || echo "guest: insmod \$m failed"
+done
+cd /
+echo $START
+/test.sh </dev/null
+echo "$SENTINEL \$?"
+poweroff -f
+EOF
+	chmod 755 "$ROOT/init"
+	# uncompressed: gzip here and gunzip in the emulated guest cost more than copying it
+	(cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | /bin/busybox cpio -o -H newc -0 \
+		>"$WORK/initrd" 2>/dev/null)
+}
+
+# ---------------------------------------------------------------------------------------------
+# run
+
+QEMU_PID=
+WORK=
+cleanup() {
+	if [ -n "$QEMU_PID" ]; then
+		kill "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+	[ -z "$WORK" ] || rm -rf "$WORK"
+}
+
+run() {
+	local timeout=120 mem=1024 verbose=0 script line rc= reason shown=0 deadline left status
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--timeout) timeout=${2:?--timeout SEC}; shift 2 ;;
+		--mem) mem=${2:?--mem MB}; shift 2 ;;
+		--verbose | -v) verbose=1; shift ;;
+		-h | --help) usage ;;
+		--) shift; break ;;
+		-*) echo "guest.sh: unknown option $1" >&2; usage ;;
+		*) break ;;
+		esac
+	done
+	[ $# -ge 1 ] || usage
+	script=$1
+	shift
+	[ -f "$script" ] || die "no such script: $script"
+	command -v "$QEMU" >/dev/null || die "no $QEMU (apt-get install qemu-system-x86)"
+	[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
+	prepare
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	WORK=$(mktemp -d /tmp/txpace-guest.XXXXXX)
+	build_initramfs "$script" "$@"
+	mkfifo "$WORK/console"
+	"$QEMU" -accel tcg -cpu max -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
+		-serial stdio -monitor none -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd" \
+		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
+	QEMU_PID=$!
+	exec 3<"$WORK/console"
+	deadline=$((SECONDS + timeout))
+	: >"$WORK/console.log"
+	while :; do
+		left=$((deadline - SECONDS))
+		if [ "$left" -le 0 ]; then
+			reason="the guest did not finish within $timeout s (qemu killed; --timeout SEC)"
+			break
+		fi
+		line=
+		if IFS= read -r -t "$left" line <&3; then
+			:
+		else
+			status=$?
+			if [ "$status" -gt 128 ]; then
+				continue
+			fi
+			[ -n "$line" ] || break
+		fi
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >>"$WORK/console.log"
+		if [[ $line =~ $SENTINEL\ ([0-9]+)$ ]]; then
+			rc=${BASH_REMATCH[1]}
+			# the guest powers off now; nothing after this is the test's
+			break
+		fi
+		if [ "$shown" -eq 1 ] || [ "$verbose" -eq 1 ]; then
+			printf '%s\n' "$line"
+		fi
+		[[ $line == *"$START"* ]] && shown=1
+	done
+	exec 3<&-
+	if [ -n "$rc" ]; then
+		# poweroff -f is immediate; don't wait on a guest that lingers
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$QEMU_PID" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+		QEMU_PID=
+		return "$rc"
+	fi
+	kill "$QEMU_PID" 2>/dev/null || true
+	wait "$QEMU_PID" 2>/dev/null && status=0 || status=$?
+	QEMU_PID=
+	if [ -z "${reason:-}" ]; then
+		if grep -q 'Kernel panic' "$WORK/console.log"; then
+			reason="kernel panic: $(grep -m 1 -o 'Kernel panic.*' "$WORK/console.log")"
+		elif [ -s "$WORK/qemu.err" ]; then
+			reason="qemu exited ($status): $(tail -n 1 "$WORK/qemu.err")"
+		else
+			reason="the guest stopped (qemu status $status) before the test reported its exit status"
+		fi
+	fi
+	if [ "$shown" -eq 0 ] && [ "$verbose" -eq 0 ]; then
+		# it failed before the test started: the boot's last words say why
+		tail -n 15 "$WORK/console.log" | sed 's/^/  console: /' >&2
+	fi
+	echo "guest.sh: $reason" >&2
+	return 1
+}
+
+case ${1:-} in
+prepare)
+	shift
+	[ $# -eq 0 ] || usage
+	prepare
+	;;
+run)
+	shift
+	run "$@"
+	;;
+*) usage ;;
+esac
