@@ -17,7 +17,8 @@
 #
 # Environment: TXPACE_GUEST_CACHE (default /var/cache/txpace-guest), TXPACE_GUEST_PACKAGE (a
 # linux-image package instead of the one linux-image-cloud-amd64 depends on),
-# TXPACE_GUEST_MODULES (more module names to load, e.g. "sch_netem ifb"), QEMU.
+# TXPACE_GUEST_MODULES (more module names to load, e.g. "sch_netem ifb"), QEMU,
+# TXPACE_GUEST_KEEP=1 (keep the initramfs tree and the raw console log, and say where).
 #
 # In the guest: /sys/fs/bpf, /sys/kernel/tracing, /sys/kernel/debug, /tmp and /run are mounted,
 # /var/run is /run (so `ip netns` works), lo is up, TXPACE=/build/txpace, PATH has everything.
@@ -169,14 +170,16 @@ prepare() {
 
 declare -A HAVE=()
 
-# put SRC DEST: copy a host file to DEST in the guest's root; an ELF program or library brings
-# every library ldd lists (and the loader), at the paths ldd names
+# put SRC DEST [lib]: copy a host file to DEST in the guest's root; an ELF program or library
+# brings every library ldd lists (and the loader), at the paths ldd names. ldd lists them all,
+# indirect ones too, so the libraries it lists are copied as they are ("lib").
 put() {
 	local src=$1 dest=$2 lib
 	[ -z "${HAVE[$dest]:-}" ] || return 0
 	HAVE[$dest]=1
 	mkdir -p "$ROOT$(dirname "$dest")"
 	cp -L --preserve=mode "$src" "$ROOT$dest"
+	[ -z "${3:-}" ] || return 0
 	[ "$(head -c 4 "$src")" = $'\x7fELF' ] || return 0
 	# not a dynamic executable: a static program, an object file
 	ldd "$src" >"$WORK/ldd" 2>/dev/null || return 0
@@ -184,7 +187,7 @@ put() {
 		die "$src: $(grep 'not found' "$WORK/ldd" | head -n 1 | tr -s '\t ' ' ')"
 	fi
 	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd"); do
-		put "$lib" "$lib"
+		put "$lib" "$lib" lib
 	done
 }
 
@@ -238,6 +241,13 @@ build_initramfs() {
 		src=$(real_program $p) || die "no $p on this machine (iproute2, bpftool, bash)"
 		put "$src" "$(command -v $p)"
 	done
+	# Debian's busybox runs its own applet for a command of that name before looking at PATH
+	# (in ash, and in applets that run commands: env, timeout, unshare, ...), which would put
+	# busybox's ip and tc in place of iproute2's: /bin/sh is bash, and these are the real ones
+	ln -s bash "$ROOT/bin/sh"
+	for p in env timeout xargs nice taskset chrt unshare nsenter setsid flock; do
+		src=$(real_program $p) && put "$src" "$(command -v $p)"
+	done
 	[ -x "$TOP/build/txpace" ] && put "$TOP/build/txpace" /build/txpace
 	for p in "$TOP"/build/tests/test_bpf_*; do
 		case $p in *.d) continue ;; esac
@@ -283,8 +293,14 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
+# /tmp and /run are tmpfs as on a host; what the initramfs holds there moves in
+for d in /tmp /run; do
+	mkdir -p /.m
+	mount -t tmpfs tmpfs /.m
+	cp -a \$d/. /.m/
+	mount --move /.m \$d
+done
+rmdir /.m
 ip link set lo up
 for m in \$(cat /etc/modules.load); do
 	insmod /lib/modules/$kver/\$m.ko || echo "guest: insmod \$m failed"
@@ -311,7 +327,11 @@ cleanup() {
 		kill "$QEMU_PID" 2>/dev/null || true
 		wait "$QEMU_PID" 2>/dev/null || true
 	fi
-	[ -z "$WORK" ] || rm -rf "$WORK"
+	if [ -n "$WORK" ] && [ -n "${TXPACE_GUEST_KEEP:-}" ]; then
+		echo "guest.sh: kept $WORK" >&2
+	elif [ -n "$WORK" ]; then
+		rm -rf "$WORK"
+	fi
 }
 
 run() {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Pacer module: the send loop shared by every backend, burst-limited catch-up, departure stamps. */
 #include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 #include "txpace/clock.h"
 #include "txpace/history.h"
+#include "txpace/kpace.h"
 #include "txpace/log.h"
 #include "txpace/pacer.h"
 #include "txpace/ring.h"
@@ -50,10 +53,13 @@ struct pacer {
 	int64_t last_sends[MAX_BURST_LIMIT];
 	uint64_t nsent;
 	int64_t last_send;
+	int64_t last_launch;		/* kernel backends: the last packet handed over leaves then */
+	uint32_t last_seq;
 	struct pacer_stats st;
 };
 
-static const struct pacer_backend *const backends[] = { &pacer_rt, &pacer_sleep };
+static const struct pacer_backend *const backends[] = { &pacer_rt, &pacer_sleep, &pacer_edt,
+							&pacer_edt_txtime, &pacer_etf };
 
 const struct pacer_backend *pacer_backend_find(const char *name)
 {
@@ -153,6 +159,13 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 {
 	struct pacer *p = ctx;
 
+	if (ev->is_error && ev->origin == SO_EE_ORIGIN_TXTIME) {
+		/* etf/fq dropped a packet: invalid time (wrong clock, already late) or missed */
+		atomic_fetch_add(ev->code == SO_EE_CODE_TXTIME_MISSED ? &p->st.txtime_missed
+								      : &p->st.txtime_invalid, 1);
+		atomic_store(&p->st.last_error, ev->err);
+		return;
+	}
 	if (ev->is_error) {
 		size_t n = ev->len < sizeof(p->st.last_bounce) ? ev->len : sizeof(p->st.last_bounce);
 
@@ -169,6 +182,11 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 		return;
 	}
 	int64_t launch = p->keys[ev->key % KEY_WINDOW].launch;
+
+	/* with a kernel backend the SCHED stamp is the hand-off (lead early), not the departure */
+	if (p->be->kernel && ev->kind != TXSTAMP_SND) {
+		return;
+	}
 	/* stamps are CLOCK_REALTIME; launch times are in the pacer's clock */
 	int64_t t = p->cfg.clock == CLOCK_REALTIME
 			    ? ev->realtime_ns
@@ -178,34 +196,57 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 	add_err(&p->st, ev->kind == TXSTAMP_SND ? &p->st.dep_snd : &p->st.dep_sched, t - launch);
 }
 
-static ssize_t send_one(struct pacer *p, const struct pkt *pk)
+/* @txtime: the SCM_TXTIME departure time, or 0 for none */
+static ssize_t send_one(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(uint64_t))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { (void *)pk->data, pk->len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
+	size_t len = 0;
 
-	if (!p->key_by_seq) {
+	if (!p->key_by_seq && !txtime) {
 		return send(p->fd, pk->data, pk->len, 0);
 	}
+	memset(&u, 0, sizeof(u));
 	msg.msg_control = u.buf;
 	msg.msg_controllen = sizeof(u.buf);
 	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_TS_OPT_ID;
-	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
-	memcpy(CMSG_DATA(c), &pk->seq, sizeof(uint32_t));
+	if (p->key_by_seq) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_TS_OPT_ID;
+		c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+		memcpy(CMSG_DATA(c), &pk->seq, sizeof(uint32_t));
+		len += CMSG_SPACE(sizeof(uint32_t));
+		c = CMSG_NXTHDR(&msg, c);
+	}
+	if (txtime) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_TXTIME;
+		c->cmsg_len = CMSG_LEN(sizeof(uint64_t));
+		memcpy(CMSG_DATA(c), &txtime, sizeof(uint64_t));
+		len += CMSG_SPACE(sizeof(uint64_t));
+	}
+	msg.msg_controllen = len;
 	return sendmsg(p->fd, &msg, 0);
 }
 
-static int xmit(struct pacer *p, const struct pkt *pk)
+static int xmit(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		if (send_one(p, pk) == (ssize_t)pk->len) {
+		if (send_one(p, pk, txtime) == (ssize_t)pk->len) {
 			return 0;
+		}
+		/* the qdisc refused it (fq horizon, flow limit): reported, not retried */
+		if (errno == ENOBUFS) {
+			if (!atomic_fetch_add(&p->st.dropped, 1)) {
+				atomic_store(&p->st.first_drop_seq, pk->seq);
+			}
+			atomic_store(&p->st.last_drop_seq, pk->seq);
+			break;
 		}
 		/* a kernel older than 6.13 refuses the per-datagram key: count datagrams instead */
 		if (errno == EINVAL && p->key_by_seq) {
@@ -262,8 +303,9 @@ static void drain_stamps(struct pacer *p)
 		uint64_t have = hist_count(&p->st.dep_snd) + hist_count(&p->st.dep_sched);
 
 		txstamp_drain(p->fd, on_event, p);
-		/* every datagram sent has its SND and SCHED stamps */
-		if (hist_count(&p->st.dep_snd) >= p->key && hist_count(&p->st.dep_sched) >= p->key) {
+		/* every datagram sent has its SND and SCHED stamps (kernel backends: SND only) */
+		if (hist_count(&p->st.dep_snd) >= p->key &&
+		    (p->be->kernel || hist_count(&p->st.dep_sched) >= p->key)) {
 			return;
 		}
 		/* nothing at all stamped (a device without stamps): nothing more will come */
@@ -275,6 +317,89 @@ static void drain_stamps(struct pacer *p)
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+#define HARVEST_BEHIND 512	/* slots read back this many packets later (long gone by then) */
+
+/* The kernel's record of packet @seq (--watch: when it reached the driver). */
+static void harvest(struct pacer *p, uint16_t seq)
+{
+	struct txp_slot sl;
+
+	if (kpace_slot(p->cfg.kp, seq, &sl) == 0 && sl.xmit_ns) {
+		add_err(&p->st, &p->st.dep_xmit, (int64_t)(sl.xmit_ns - sl.launch_ns));
+	}
+}
+
+/* Publish @pk's launch time to the schedule ring; read back an old slot. */
+static void publish(struct pacer *p, const struct pkt *pk, int64_t mono)
+{
+	if (!p->cfg.kp) {
+		return;
+	}
+	if (p->nsent >= HARVEST_BEHIND) {
+		harvest(p, (uint16_t)(pk->seq - HARVEST_BEHIND));
+	}
+	kpace_publish(p->cfg.kp, (uint16_t)pk->seq, (uint64_t)mono);
+}
+
+/* Remember @pk's launch time under its stamp key, once it was handed over. */
+static void sent_ok(struct pacer *p, const struct pkt *pk)
+{
+	uint32_t key = p->key_by_seq ? pk->seq : p->key;
+
+	p->keys[key % KEY_WINDOW].key = key;
+	p->keys[key % KEY_WINDOW].launch = pk->launch_ns;
+	p->key++;
+	atomic_fetch_add_explicit(&p->st.sent, 1, memory_order_relaxed);
+}
+
+/*
+ * edt/etf: hand the packet over lead_ns ahead with its departure time (in the ring or in
+ * SCM_TXTIME); the kernel's qdisc releases it. User-side lateness is the hand-off's.
+ */
+static int kernel_send(struct pacer *p, struct pkt *pk)
+{
+	struct pacer_stats *st = &p->st;
+	int64_t handoff = pk->launch_ns - p->cfg.lead_ns, t0, mono;
+	uint64_t txtime = 0;
+
+	p->be->wait(p, handoff);
+	if (atomic_load(&p->abort)) {
+		return 1;
+	}
+	t0 = clock_ns(p->cfg.clock);
+	mono = p->cfg.clock == CLOCK_MONOTONIC ? pk->launch_ns
+					       : clocks_to_mono(p->clk, p->cfg.clock, pk->launch_ns);
+	if (p->be->txtime_clock == CLOCK_MONOTONIC) {
+		txtime = (uint64_t)mono;
+	} else if (p->be->txtime_clock == CLOCK_TAI) {
+		txtime = (uint64_t)(p->cfg.clock == CLOCK_TAI
+				    ? pk->launch_ns : clocks_from_mono(p->clk, CLOCK_TAI, mono));
+	}
+	publish(p, pk, mono);
+	if (xmit(p, pk, txtime)) {
+		atomic_fetch_add(&st->send_errors, 1);
+	} else {
+		sent_ok(p, pk);
+		add_err(st, &st->dep_user, t0 > handoff ? t0 - handoff : 0);
+		/* handed over after its launch time: it leaves late */
+		if (t0 - pk->launch_ns > p->cfg.late_ns) {
+			atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
+		}
+	}
+	if (p->hist) {
+		history_put(p->hist, pk->seq, pk->data, pk->len);
+	}
+	p->last_send = t0;
+	p->last_launch = pk->launch_ns;
+	p->last_seq = pk->seq;
+	p->nsent++;
+	ring_consume_release(p->ring);
+	if (p->nsent % DRAIN_EVERY == 0) {
+		txstamp_drain(p->fd, on_event, p);
+	}
+	return 0;
 }
 
 static void *pacer_main(void *arg)
@@ -300,6 +425,12 @@ static void *pacer_main(void *arg)
 		if (!pk) {
 			break;
 		}
+		if (p->be->kernel) {
+			if (kernel_send(p, pk)) {
+				break;
+			}
+			continue;
+		}
 		deadline = pk->launch_ns;
 		/*
 		 * Catch up after a stall at most max_burst packets per packet time. A quarter packet
@@ -318,21 +449,18 @@ static void *pacer_main(void *arg)
 		}
 		p->be->wait(p, deadline);
 		t0 = clock_ns(p->cfg.clock);
-		rc = xmit(p, pk);
+		publish(p, pk, p->cfg.clock == CLOCK_MONOTONIC
+				       ? pk->launch_ns : clocks_to_mono(p->clk, p->cfg.clock, pk->launch_ns));
+		rc = xmit(p, pk, 0);
 		if (rc) {
 			atomic_fetch_add(&st->send_errors, 1);
 		} else {
-			uint32_t key = p->key_by_seq ? pk->seq : p->key;
-
-			p->keys[key % KEY_WINDOW].key = key;
-			p->keys[key % KEY_WINDOW].launch = pk->launch_ns;
-			p->key++;
+			sent_ok(p, pk);
 			err = t0 - pk->launch_ns;
 			add_err(st, &st->dep_user, err);
 			if (err > p->cfg.late_ns) {
 				atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
 			}
-			atomic_fetch_add_explicit(&st->sent, 1, memory_order_relaxed);
 		}
 		/* kept for retransmits even when this send failed: the receiver may ask for it */
 		if (p->hist) {
@@ -340,16 +468,37 @@ static void *pacer_main(void *arg)
 		}
 		p->last_sends[p->nsent % p->cfg.max_burst] = t0;
 		p->last_send = t0;
+		p->last_seq = pk->seq;
 		p->nsent++;
 		ring_consume_release(p->ring);
 		if (p->nsent % DRAIN_EVERY == 0) {
 			txstamp_drain(p->fd, on_event, p);
 		}
 	}
+	if (p->be->kernel && p->nsent) {
+		/* the last packets are still in the qdisc: the caller must not remove it before */
+		struct timespec ts = ns_to_ts(p->last_launch + 2 * NSEC_PER_MSEC);
+
+		while (clock_nanosleep(p->cfg.clock, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+		}
+	}
 	if (p->cfg.timestamps) {
 		drain_stamps(p);
 	} else {
 		txstamp_drain(p->fd, on_event, p);
+	}
+	if (p->cfg.kp && p->nsent) {
+		/* the slots not read back yet (all have left: the stamps were waited for) */
+		uint64_t n = p->nsent < HARVEST_BEHIND ? p->nsent : HARVEST_BEHIND;
+
+		if (!p->cfg.timestamps) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);	/* the last hand-off to the driver: a few us */
+		}
+		for (uint64_t i = n; i > 0; i--) {
+			harvest(p, (uint16_t)(p->last_seq - (i - 1)));
+		}
 	}
 	atomic_store(&p->done, 1);
 	return NULL;

@@ -23,13 +23,20 @@
 #include "tc_egress.skel.h"
 #include "txpace/log.h"
 #include "txpace/nl.h"
+#include "txpace/kpace.h"
+#include "txpace/probe.h"
+#include "txpace/wifi.h"
+#include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
 
 #include "txpace/cli.h"
 #include "txpace/clock.h"
 #include "txpace/cmd.h"
 #include "txpace/json.h"
 
-#define STATE_DIR "/run/txpace"
 
 struct check {
 	const char *key;
@@ -245,6 +252,200 @@ static void ns_probe(struct check *clsact, struct check *cls_bpf, struct check *
 			 : "no etf qdisc: %s (CONFIG_NET_SCH_ETF, or modprobe sch_etf)", strerror(r.e_etf));
 }
 
+/* The interface's driver (ETHTOOL_GDRVINFO), "" when it has none. */
+static void driver_of(const char *ifname, char *drv, size_t len)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	drv[0] = 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
+		snprintf(drv, len, "%s", di.driver);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+static void check_tsinfo(const char *ifname, struct check *c)
+{
+	struct ethtool_ts_info ti = { .cmd = ETHTOOL_GET_TS_INFO };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ti;
+	c->ok = fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 &&
+		(ti.so_timestamping & SOF_TIMESTAMPING_TX_HARDWARE);
+	if (c->ok) {
+		snprintf(c->why, sizeof(c->why), "%s: hardware TX stamps, PHC /dev/ptp%d", ifname,
+			 ti.phc_index);
+	} else {
+		snprintf(c->why, sizeof(c->why), "%s: no hardware TX stamps (software stamps only)",
+			 ifname);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+/* Drivers with launch-time (etf offload) hardware, from the kernel tree's ndo_setup_tc users. */
+static int launch_time_driver(const char *drv)
+{
+	static const char *const d[] = { "igb", "igc", "stmmaceth", "st_gmac", "fsl_enetc",
+					 "am65-cpsw-nuss", "tsnep", "ice", NULL };
+
+	for (int i = 0; d[i]; i++) {
+		if (!strcmp(drv, d[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The interface a probe or a stream is about: named, or the socket's, or the default route's. */
+static int probe_ifname(const char *iface, int fd, char *out, size_t len)
+{
+	struct nl *nl;
+	int oif = 0;
+
+	out[0] = 0;
+	if (iface) {
+		snprintf(out, len, "%s", iface);
+		return if_nametoindex(iface) ? 0 : -ENODEV;
+	}
+	nl = nl_open();
+	if (!nl) {
+		return -errno;
+	}
+	if (fd >= 0) {
+		struct sockaddr_storage d;
+		socklen_t dl = sizeof(d);
+
+		if (getpeername(fd, (struct sockaddr *)&d, &dl) == 0) {
+			oif = d.ss_family == AF_INET
+				      ? nl_route_oif(nl, AF_INET, &((struct sockaddr_in *)&d)->sin_addr)
+				      : nl_route_oif(nl, AF_INET6, &((struct sockaddr_in6 *)&d)->sin6_addr);
+		}
+	} else {
+		struct in_addr a = { htonl(0x08080808) };
+
+		oif = nl_route_oif(nl, AF_INET, &a);
+	}
+	nl_close(nl);
+	if (oif > 0 && if_indextoname((unsigned)oif, out)) {
+		return 0;
+	}
+	return -ENETUNREACH;
+}
+
+int probe_wifi_powersave(const char *iface, int fd)
+{
+	char ifname[IF_NAMESIZE];
+
+	if (probe_ifname(iface, fd, ifname, sizeof(ifname))) {
+		return 0;
+	}
+	return wifi_get_powersave((int)if_nametoindex(ifname)) == 1;
+}
+
+enum {
+	C_HRT, C_HZ, C_BTF, C_FIFO, C_MLOCK, C_TXTIME, C_TSTAMP, C_SETTS, C_MMAP, C_TIMER, C_CLSACT,
+	C_CLSBPF, C_FQ, C_ETF, C_DRIVER, C_ETF_OFFLOAD, C_HWTS, C_WIFI_PS, C_N
+};
+
+struct probe {
+	struct check c[C_N];
+	char ifname[IF_NAMESIZE], driver[32];
+};
+
+static void probe_run(struct probe *pr, const char *iface, int fd)
+{
+	static const char *const keys[C_N] = {
+		"hrtimers", "hz", "btf", "sched_fifo", "mlock", "so_txtime", "so_timestamping",
+		"skb_set_tstamp", "mmapable_array", "timer_abs", "clsact", "cls_bpf", "fq", "etf",
+		"driver", "etf_offload", "hw_timestamps", "wifi_powersave",
+	};
+	void (*fns[])(struct check *) = { check_hrtimers, check_hz, check_btf, check_fifo,
+					  check_mlock, check_txtime, check_tstamp,
+					  check_set_tstamp, check_mmapable };
+
+	memset(pr, 0, sizeof(*pr));
+	for (int i = 0; i < C_N; i++) {
+		pr->c[i].key = keys[i];
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		fns[i](&pr->c[i]);
+	}
+	pr->c[C_TIMER].ok = kpace_probe_timer_abs(pr->c[C_TIMER].why, sizeof(pr->c[C_TIMER].why));
+	ns_probe(&pr->c[C_CLSACT], &pr->c[C_CLSBPF], &pr->c[C_FQ], &pr->c[C_ETF]);
+	if (probe_ifname(iface, fd, pr->ifname, sizeof(pr->ifname))) {
+		snprintf(pr->c[C_DRIVER].why, sizeof(pr->c[C_DRIVER].why), "%s",
+			 iface ? "no such interface" : "no default route: name an interface");
+		snprintf(pr->c[C_ETF_OFFLOAD].why, sizeof(pr->c[C_ETF_OFFLOAD].why), "no interface");
+		snprintf(pr->c[C_HWTS].why, sizeof(pr->c[C_HWTS].why), "no interface");
+		snprintf(pr->c[C_WIFI_PS].why, sizeof(pr->c[C_WIFI_PS].why), "no interface");
+		return;
+	}
+	driver_of(pr->ifname, pr->driver, sizeof(pr->driver));
+	pr->c[C_DRIVER].ok = pr->driver[0] != 0;
+	snprintf(pr->c[C_DRIVER].why, sizeof(pr->c[C_DRIVER].why), "%s: driver %s", pr->ifname,
+		 pr->driver[0] ? pr->driver : "unknown");
+	pr->c[C_ETF_OFFLOAD].ok = launch_time_driver(pr->driver);
+	snprintf(pr->c[C_ETF_OFFLOAD].why, sizeof(pr->c[C_ETF_OFFLOAD].why), pr->c[C_ETF_OFFLOAD].ok
+		 ? "%s has launch-time hardware (etf offload)"
+		 : "%s: no launch-time (etf offload) hardware", pr->driver[0] ? pr->driver : pr->ifname);
+	check_tsinfo(pr->ifname, &pr->c[C_HWTS]);
+	int ps = wifi_get_powersave((int)if_nametoindex(pr->ifname));
+
+	pr->c[C_WIFI_PS].ok = ps == 1;
+	snprintf(pr->c[C_WIFI_PS].why, sizeof(pr->c[C_WIFI_PS].why), ps == 1
+		 ? "%s: Wi-Fi power save is ON (tens of ms of latency): txpace turns it off while sending"
+		 : ps == 0 ? "%s: Wi-Fi power save is off" : "%s: not a Wi-Fi interface", pr->ifname);
+}
+
+static void choose(const struct probe *pr, struct probe_choice *out)
+{
+	const struct check *c = pr->c;
+
+	out->stamp = "bpf";
+	if (!strcmp(pr->driver, "brcmfmac")) {
+		out->backend = "rt";
+		snprintf(out->reason, sizeof(out->reason), "brcmfmac: its firmware queues after the "
+			 "qdisc and it has no launch time, so the real-time thread (the design's choice "
+			 "for this chip)");
+	} else if (c[C_ETF_OFFLOAD].ok && c[C_ETF].ok && c[C_TXTIME].ok) {
+		out->backend = "etf";
+		snprintf(out->reason, sizeof(out->reason), "%s has launch-time hardware and the "
+			 "kernel has etf: the NIC releases each packet", pr->driver);
+	} else if (c[C_FQ].ok && c[C_CLSBPF].ok && c[C_SETTS].ok && c[C_MMAP].ok) {
+		out->backend = "edt";
+		snprintf(out->reason, sizeof(out->reason), "fq, cls_bpf and bpf_skb_set_tstamp are "
+			 "here: the egress program stamps departure times and fq releases them");
+	} else if (c[C_FQ].ok && c[C_TXTIME].ok) {
+		out->backend = "edt";
+		out->stamp = "txtime";
+		snprintf(out->reason, sizeof(out->reason), "fq and SO_TXTIME are here (no usable "
+			 "cls_bpf): fq releases packets at their SO_TXTIME");
+	} else {
+		out->backend = "rt";
+		snprintf(out->reason, sizeof(out->reason), "no fq qdisc to release kernel-stamped "
+			 "packets, so the real-time thread%s", c[C_FIFO].ok ? "" :
+			 " (without SCHED_FIFO here)");
+	}
+}
+
+void probe_choose(const char *iface, int fd, struct probe_choice *out)
+{
+	struct probe pr;
+
+	probe_run(&pr, iface, fd);
+	choose(&pr, out);
+}
+
 int cmd_probe(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -252,20 +453,11 @@ int cmd_probe(int argc, char **argv)
 		{ "help", no_argument, 'h', NULL, "this help" },
 		{ 0 },
 	};
-	struct check checks[] = {
-		{ "hrtimers" }, { "hz" }, { "btf" }, { "sched_fifo" }, { "mlock" }, { "so_txtime" },
-		{ "so_timestamping" }, { "skb_set_tstamp" }, { "mmapable_array" }, { "clsact" },
-		{ "cls_bpf" }, { "fq" }, { "etf" },
-	};
-	void (*fns[])(struct check *) = { check_hrtimers, check_hz, check_btf, check_fifo,
-					  check_mlock, check_txtime, check_tstamp,
-					  check_set_tstamp, check_mmapable };
-	size_t n = sizeof(checks) / sizeof(checks[0]);
+	struct probe pr;
+	struct probe_choice ch;
 	struct utsname u;
 	struct cli c;
 	int json = 0, k;
-	const char *backend = "rt";
-	char reason[256];
 
 	cli_init(&c, "probe", "[IFACE] [--json]", opts);
 	while ((k = cli_next(&c, argc, argv)) != -1) {
@@ -282,43 +474,44 @@ int cmd_probe(int argc, char **argv)
 		cli_usage_error(&c, "at most one interface");
 		return EXIT_USAGE;
 	}
+	if (argc - optind == 1 && !if_nametoindex(argv[optind])) {
+		pr_err("no interface %s", argv[optind]);
+		return EXIT_FAIL;
+	}
 	uname(&u);
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		fns[i](&checks[i]);
-	}
-	ns_probe(&checks[9], &checks[10], &checks[11], &checks[12]);
-	if (!checks[11].ok) {
-		snprintf(reason, sizeof(reason), "no fq qdisc to release kernel-stamped packets, so the "
-			 "real-time thread%s", checks[3].ok ? "" : " (without SCHED_FIFO here)");
-	} else {
-		snprintf(reason, sizeof(reason), "fq is here, but the edt backend is not built yet: the "
-			 "real-time thread%s", checks[3].ok ? "" : " (without SCHED_FIFO here)");
-	}
+	probe_run(&pr, argc - optind == 1 ? argv[optind] : NULL, -1);
+	choose(&pr, &ch);
 	if (json) {
 		struct json j;
 
 		json_init(&j, stdout);
 		json_obj(&j, NULL);
 		json_str(&j, "kernel", u.release);
-		for (size_t i = 0; i < n; i++) {
-			json_bool(&j, checks[i].key, checks[i].ok);
+		json_str(&j, "iface", pr.ifname);
+		json_str(&j, "driver_name", pr.driver);
+		for (int i = 0; i < C_N; i++) {
+			json_bool(&j, pr.c[i].key, pr.c[i].ok);
 		}
 		json_obj(&j, "reasons");
-		for (size_t i = 0; i < n; i++) {
-			json_str(&j, checks[i].key, checks[i].why);
+		for (int i = 0; i < C_N; i++) {
+			json_str(&j, pr.c[i].key, pr.c[i].why);
 		}
-		json_str(&j, "backend", reason);
+		json_str(&j, "backend", ch.reason);
 		json_end(&j, '}');
-		json_str(&j, "backend", backend);
+		json_str(&j, "backend", ch.backend);
+		if (!strcmp(ch.backend, "edt")) {
+			json_str(&j, "stamp", ch.stamp);
+		}
 		json_end(&j, '}');
 		json_done(&j);
 		return EXIT_OK;
 	}
 	printf("kernel %s (%s)\n", u.release, u.machine);
-	for (size_t i = 0; i < n; i++) {
-		printf("  %-16s %-3s  %s\n", checks[i].key, checks[i].ok ? "yes" : "no", checks[i].why);
+	for (int i = 0; i < C_N; i++) {
+		printf("  %-16s %-3s  %s\n", pr.c[i].key, pr.c[i].ok ? "yes" : "no", pr.c[i].why);
 	}
-	printf("backend: %s (%s)\n", backend, reason);
+	printf("backend: %s%s%s (%s)\n", ch.backend, strcmp(ch.backend, "edt") ? "" : ", --stamp ",
+	       strcmp(ch.backend, "edt") ? "" : ch.stamp, ch.reason);
 	return EXIT_OK;
 }
 
@@ -329,8 +522,7 @@ int cmd_cleanup(int argc, char **argv)
 		{ 0 },
 	};
 	struct cli c;
-	int k, found = 0;
-	DIR *d;
+	int k, rc;
 
 	cli_init(&c, "cleanup", "[IFACE]", opts);
 	while ((k = cli_next(&c, argc, argv)) != -1) {
@@ -340,24 +532,10 @@ int cmd_cleanup(int argc, char **argv)
 		}
 		return EXIT_USAGE;
 	}
-	d = opendir(STATE_DIR);
-	if (d) {
-		struct dirent *e;
-
-		while ((e = readdir(d))) {
-			size_t l = strlen(e->d_name);
-
-			if (l > 6 && !strcmp(e->d_name + l - 6, ".state") &&
-			    (optind >= argc || !strncmp(e->d_name, argv[optind], l - 6))) {
-				printf("saved state %s/%s: no backend that changes interfaces is built "
-				       "yet; left in place\n", STATE_DIR, e->d_name);
-				found++;
-			}
-		}
-		closedir(d);
+	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL);
+	if (rc == 0) {
+		printf("nothing to restore%s%s in %s\n", optind < argc ? " for " : "",
+		       optind < argc ? argv[optind] : "", KPACE_STATE_DIR);
 	}
-	if (!found) {
-		printf("nothing to restore: no saved interface state in %s\n", STATE_DIR);
-	}
-	return EXIT_OK;
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }

@@ -19,6 +19,8 @@
 #include "txpace/log.h"
 #include "txpace/net.h"
 #include "txpace/pacer.h"
+#include "txpace/kpace.h"
+#include "txpace/probe.h"
 #include "txpace/profile.h"
 #include "txpace/ring.h"
 #include "txpace/rtp.h"
@@ -38,6 +40,11 @@ struct send_opts {
 	int64_t late_ns, lookahead_ns, start_delay_ns, seconds_ns;
 	double start_at;	/* CLOCK_REALTIME seconds, 0 = now + start delay */
 	int quiet, timestamps;
+	/* kernel pacing */
+	const char *stamp;	/* edt: "bpf" (default where cls_bpf works) or "txtime" */
+	int64_t lead_ns, grace_ns, fq_horizon_ns;
+	int watch, keep_powersave;
+	char auto_reason[256];
 };
 
 struct send_ctx {
@@ -48,6 +55,7 @@ struct send_ctx {
 	struct ring *ring;
 	struct clocks *clk;
 	struct pacer *pacer;
+	struct kpace *kp;
 	struct schedule sched;
 	uint64_t limit;		/* packets, 0 = until the source ends */
 	int64_t total_pkts;	/* -1 unknown */
@@ -71,7 +79,8 @@ enum { CTL_RUN, CTL_PAUSE_REQ, CTL_PAUSED, CTL_RESUME };
 enum {
 	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
-	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE,
+	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE, O_STAMP, O_LEAD, O_WATCH, O_GRACE, O_FQ_HORIZON,
+	O_KEEP_PS,
 };
 
 static const struct cli_opt send_opts[] = {
@@ -102,7 +111,13 @@ static const struct cli_opt send_opts[] = {
 	{ "input-format", required_argument, O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2" },
 	{ "seconds", required_argument, O_SECONDS, "N", "stop after N seconds of audio (default: whole source)" },
 	{ "report", required_argument, O_REPORT, "FILE", "write a JSON report to FILE" },
-	{ "backend", required_argument, O_BACKEND, "NAME", "pacing backend: auto (default) = rt; sleep = baseline for comparison" },
+	{ "backend", required_argument, O_BACKEND, "NAME", "auto (default: what `txpace probe` chooses), edt (kernel: fq releases), etf (launch time, CLOCK_TAI), rt (real-time thread), sleep (baseline)" },
+	{ "stamp", required_argument, O_STAMP, "HOW", "edt: bpf (tc egress program + schedule ring, default) or txtime (SO_TXTIME, no BPF)" },
+	{ "lead", required_argument, O_LEAD, "MS", "edt, etf: hand packets to the kernel MS ahead 1..1000 (default 20)" },
+	{ "fq-horizon", required_argument, O_FQ_HORIZON, "MS", "edt: fq drops (and txpace reports) packets further ahead than this (default max(1 s, 4 x lead))" },
+	{ "watch", no_argument, O_WATCH, NULL, "kernel deadline watchdog (bpf_timer) + driver hand-off times, any backend" },
+	{ "grace", required_argument, O_GRACE, "US", "watch: a packet not at the driver by launch + US is missed (default 1000)" },
+	{ "keep-powersave", no_argument, O_KEEP_PS, NULL, "leave Wi-Fi power save as it is (default: off while sending)" },
 	{ "spin", required_argument, SO_SPIN, "US", "rt: spin the last US before each deadline, 0 = off (default 200)" },
 	{ "prio", required_argument, SO_PRIO, "N", "rt: SCHED_FIFO priority 1..99, 0 = normal (default 80)" },
 	{ "cpu", required_argument, SO_CPU, "N", "rt: pin the pacer thread to CPU N (default: not pinned)" },
@@ -129,7 +144,8 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 		.profile = &profile_rtp, .pace = { 200 * NSEC_PER_USEC, 80, -1 }, .max_burst = 4,
 		.late_ns = 1000 * NSEC_PER_USEC,
 		.lookahead_ns = 100 * NSEC_PER_MSEC, .start_delay_ns = 50 * NSEC_PER_MSEC,
-		.backend = "auto", .timestamps = 1,
+		.backend = "auto", .timestamps = 1, .stamp = NULL, .lead_ns = 20 * NSEC_PER_MSEC,
+		.grace_ns = 1000 * NSEC_PER_USEC,
 	};
 	*po = (struct profile_opts){
 		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
@@ -237,12 +253,44 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			o->report_path = optarg;
 			break;
 		case O_BACKEND:
-			if (strcmp(optarg, "auto") && !pacer_backend_find(optarg)) {
-				cli_usage_error(&c, "--backend: '%s' is not auto, rt or sleep (edt and etf "
-						    "are not built yet)", optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "edt") && strcmp(optarg, "etf") &&
+			    strcmp(optarg, "rt") && strcmp(optarg, "sleep")) {
+				cli_usage_error(&c, "--backend: '%s' is not auto, edt, etf, rt or sleep",
+						optarg);
 				return -EINVAL;
 			}
 			o->backend = optarg;
+			break;
+		case O_STAMP:
+			if (strcmp(optarg, "bpf") && strcmp(optarg, "txtime")) {
+				cli_usage_error(&c, "--stamp: '%s' is not bpf or txtime", optarg);
+				return -EINVAL;
+			}
+			o->stamp = optarg;
+			break;
+		case O_LEAD:
+			if (cli_duration(&c, "lead", optarg, NSEC_PER_MSEC, NSEC_PER_MSEC, NSEC_PER_SEC,
+					 &o->lead_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_FQ_HORIZON:
+			if (cli_duration(&c, "fq-horizon", optarg, NSEC_PER_MSEC, NSEC_PER_MSEC,
+					 60 * NSEC_PER_SEC, &o->fq_horizon_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_GRACE:
+			if (cli_duration(&c, "grace", optarg, NSEC_PER_USEC, 0, NSEC_PER_SEC,
+					 &o->grace_ns)) {
+				return -EINVAL;
+			}
+			break;
+		case O_WATCH:
+			o->watch = 1;
+			break;
+		case O_KEEP_PS:
+			o->keep_powersave = 1;
 			break;
 		case O_MAXBURST:
 			if (cli_long(&c, "max-burst", optarg, 1, 256, &o->max_burst)) {
@@ -304,8 +352,14 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 		cli_usage_error(&c, "SOURCE '-' needs --input-format, e.g. s16le:48000:2");
 		return -EINVAL;
 	}
-	if (!strcmp(o->backend, "auto")) {
-		o->backend = "rt";
+	if (o->stamp && strcmp(o->backend, "edt") && strcmp(o->backend, "auto")) {
+		cli_usage_error(&c, "--stamp is for --backend edt");
+		return -EINVAL;
+	}
+	if (o->lead_ns >= o->lookahead_ns) {
+		cli_usage_error(&c, "--lead must be shorter than --lookahead (%.0f ms)",
+				(double)o->lookahead_ns / 1e6);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -470,6 +524,7 @@ static int complete(struct send_ctx *s)
 	return s->producer_rc == 0 && s->profile_rc == 0 &&
 	       atomic_load(&st->sent) == atomic_load(&s->built) &&
 	       atomic_load(&st->send_errors) == 0 && atomic_load(&st->icmp_errors) == 0 &&
+	       atomic_load(&st->txtime_invalid) == 0 && atomic_load(&st->txtime_missed) == 0 &&
 	       source_decode_errors(s->src) == 0 &&
 	       (!s->o.profile->complete || s->o.profile->complete(s->prof));
 }
@@ -531,6 +586,37 @@ static int write_report(struct send_ctx *s, const char *path)
 	json_hist(&j, "snd", &st->dep_snd);
 	json_end(&j, '}');
 	json_uint(&j, "early", atomic_load(&st->early));
+	json_uint(&j, "dropped", atomic_load(&st->dropped));
+	json_uint(&j, "txtime_invalid", atomic_load(&st->txtime_invalid));
+	json_uint(&j, "txtime_missed", atomic_load(&st->txtime_missed));
+	json_num(&j, "lead_ms", (double)s->o.lead_ns / 1e6);
+	if (s->o.auto_reason[0]) {
+		json_str(&j, "backend_reason", s->o.auto_reason);
+	}
+	if (s->kp) {
+		struct txp_flow f;
+		struct txp_wstats w;
+
+		json_obj(&j, "kernel");
+		json_str(&j, "iface", kpace_ifname(s->kp));
+		json_str(&j, "setup", kpace_describe(s->kp));
+		if (kpace_flow(s->kp, &f) == 0) {
+			json_uint(&j, "stamped", f.stamped);
+			json_uint(&j, "no_slot", f.no_slot);
+			json_uint(&j, "clamped", f.clamped);
+			json_uint(&j, "beyond_horizon", f.beyond_horizon);
+		}
+		if (kpace_wstats(s->kp, &w) == 0) {
+			json_uint(&j, "watch_fired", w.fired);
+			json_uint(&j, "watch_checked", w.checked);
+			json_uint(&j, "watch_missed", w.missed);
+			json_uint(&j, "watch_on_time", w.on_time);
+			json_uint(&j, "xmit_seen", w.xmit_seen);
+			json_uint(&j, "watch_events", kpace_events(s->kp));
+		}
+		json_hist(&j, "xmit_error_us", &st->dep_xmit);
+		json_end(&j, '}');
+	}
 	json_num(&j, "duration_s", (double)(mono_ns() - s->t_begin) / 1e9);
 	if (s->o.profile->report) {
 		s->o.profile->report(s->prof, &j);
@@ -562,6 +648,75 @@ static void summary(struct send_ctx *s)
 	       atomic_load(&st->underruns));
 	printf("departure error (%s stamp - launch): p50 %s  p99 %s  p99.9 %s  max %s\n",
 	       which, a, b, c, d);
+	if (atomic_load(&st->early)) {
+		printf("left before their launch time: %" PRIu64 " packets\n", atomic_load(&st->early));
+	}
+	if (s->kp) {
+		struct txp_flow f;
+		struct txp_wstats w;
+
+		printf("kernel: %s\n", kpace_describe(s->kp));
+		if (kpace_flow(s->kp, &f) == 0) {
+			printf("egress program: stamped %" PRIu64 ", no slot %" PRIu64 ", clamped %" PRIu64
+			       ", beyond horizon %" PRIu64 "\n", (uint64_t)f.stamped, (uint64_t)f.no_slot,
+			       (uint64_t)f.clamped, (uint64_t)f.beyond_horizon);
+		}
+		if (kpace_wstats(s->kp, &w) == 0) {
+			printf("watchdog: checked %" PRIu64 " deadlines, missed %" PRIu64 ", on time %" PRIu64
+			       ", driver hand-offs seen %" PRIu64 "\n", (uint64_t)w.checked,
+			       (uint64_t)w.missed, (uint64_t)w.on_time, (uint64_t)w.xmit_seen);
+		}
+	}
+}
+
+static const char *pacer_name(const struct send_opts *o)
+{
+	if (!strcmp(o->backend, "edt") && o->stamp && !strcmp(o->stamp, "txtime")) {
+		return "edt-txtime";
+	}
+	return o->backend;
+}
+
+/*
+ * Choose the backend (auto) and set the kernel up for it: qdisc, egress program, watchdog, Wi-Fi
+ * power save. Nothing is changed for rt/sleep without --watch on a wired interface.
+ */
+static int kernel_setup(struct send_ctx *s, char *err, size_t errlen)
+{
+	struct send_opts *o = &s->o;
+	struct kpace_cfg kc = {
+		.ifname = o->p.iface, .ptime_ns = sched_ptime_ns(&s->sched), .lead_ns = o->lead_ns,
+		.grace_ns = o->grace_ns, .fq_horizon_us = (uint32_t)(o->fq_horizon_ns / 1000),
+		.etf_delta_ns = 300 * 1000, .watch = o->watch, .powersave_off = !o->keep_powersave,
+	};
+	int kernel;
+
+	if (!strcmp(o->backend, "auto")) {
+		struct probe_choice pc;
+
+		probe_choose(o->p.iface, s->d.fd, &pc);
+		o->backend = pc.backend;
+		if (!o->stamp) {
+			o->stamp = pc.stamp;
+		}
+		snprintf(o->auto_reason, sizeof(o->auto_reason), "%s", pc.reason);
+		pr_info("backend %s: %s", o->backend, pc.reason);
+	}
+	if (!strcmp(o->backend, "edt") && !o->stamp) {
+		o->stamp = "bpf";
+	}
+	kernel = !strcmp(o->backend, "edt") || !strcmp(o->backend, "etf");
+	if (!kernel && !o->watch && (o->keep_powersave || !probe_wifi_powersave(o->p.iface, s->d.fd))) {
+		return 0;
+	}
+	kc.qdisc = !strcmp(o->backend, "edt") ? KPACE_QDISC_FQ
+		   : !strcmp(o->backend, "etf") ? KPACE_QDISC_ETF : KPACE_QDISC_KEEP;
+	kc.bpf_stamp = !strcmp(o->backend, "edt") && !strcmp(o->stamp, "bpf");
+	if (!strcmp(o->backend, "etf") && s->d.clock == CLOCK_MONOTONIC) {
+		/* launch times stay MONOTONIC in the schedule; the pacer converts them to TAI */
+	}
+	s->kp = kpace_open(&kc, s->d.fd, err, errlen);
+	return s->kp ? 0 : -EIO;
 }
 
 static int stop_requested(void *arg)
@@ -616,6 +771,9 @@ static int setup(struct send_ctx *s, char *err, size_t errlen)
 static void teardown(struct send_ctx *s)
 {
 	pacer_free(s->pacer);
+	/* every packet has left (the pacer waited for the last launch): restore the interface */
+	kpace_close(s->kp);
+	s->kp = NULL;
 	if (s->prof) {
 		s->o.profile->close(s->prof);
 	}
@@ -782,6 +940,11 @@ static void run_loop(struct send_ctx *s, int tty)
 		}
 		if (now >= next_status) {
 			int64_t step = clocks_track(s->clk);
+			char kmsg[256];
+
+			if (s->kp && kpace_poll(s->kp, kmsg, sizeof(kmsg))) {
+				pr_warn("%s", kmsg);
+			}
 
 			if (step > NSEC_PER_MSEC) {
 				pr_warn("a system clock stepped by %.3f ms", (double)step / 1e6);
@@ -813,11 +976,16 @@ int cmd_send(int argc, char **argv)
 		pr_err("%s", err[0] ? err : strerror(-rc));
 		goto out;
 	}
+	rc = kernel_setup(&s, err, sizeof(err));
+	if (rc) {
+		pr_err("%s", err);
+		goto out;
+	}
 	struct pacer_cfg pc = {
-		.backend = s.o.backend, .spin_ns = s.o.pace.spin_ns, .prio = (int)s.o.pace.prio,
+		.backend = pacer_name(&s.o), .spin_ns = s.o.pace.spin_ns, .prio = (int)s.o.pace.prio,
 		.cpu = (int)s.o.pace.cpu, .max_burst = (unsigned)s.o.max_burst, .late_ns = s.o.late_ns,
 		.ptime_ns = sched_ptime_ns(&s.sched), .timestamps = s.o.timestamps,
-		.clock = s.d.clock,
+		.clock = s.d.clock, .kp = s.kp, .lead_ns = s.o.lead_ns,
 	};
 
 	s.pacer = pacer_new(&pc, s.d.fd, s.ring, s.d.hist, s.clk);

@@ -76,6 +76,9 @@ int txstamp_drain(int fd, void (*cb)(void *ctx, const struct txstamp_event *ev),
 		} else {
 			ev.is_error = 1;
 			ev.err = (int)serr->ee_errno;
+			ev.origin = serr->ee_origin;
+			ev.code = serr->ee_code;
+			ev.txtime = (uint64_t)serr->ee_data << 32 | serr->ee_info;
 			ev.data = data;
 			ev.len = (size_t)n;
 		}

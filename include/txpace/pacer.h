@@ -12,6 +12,7 @@
 struct ring;
 struct history;
 struct clocks;
+struct kpace;
 
 struct pacer_cfg {
 	const char *backend;	/* "rt" or "sleep" (the relative-sleep baseline) */
@@ -23,12 +24,18 @@ struct pacer_cfg {
 	int64_t ptime_ns;	/* packet interval of the schedule */
 	int timestamps;		/* ask the kernel for SCHED/SND departure stamps */
 	clockid_t clock;	/* the clock launch times are in: MONOTONIC, or REALTIME for PTP */
+	/* kernel backends (edt, etf) */
+	struct kpace *kp;	/* edt with BPF stamps: the schedule ring (NULL: SO_TXTIME) */
+	int64_t lead_ns;	/* hand packets to the kernel this long before their launch time */
 };
 
 /* Counters are atomics so the status line can read them while the pacer runs. */
 struct pacer_stats {
 	_Atomic uint64_t sent, late, send_errors, refused, icmp_errors, underruns, burst_limited;
 	_Atomic uint64_t early;		/* stamps before the launch time (clock conversion) */
+	_Atomic uint64_t dropped;	/* refused by the qdisc (ENOBUFS: fq horizon or flow limit) */
+	_Atomic uint64_t txtime_invalid, txtime_missed;	/* etf's error-queue reports */
+	_Atomic uint32_t first_drop_seq, last_drop_seq;
 	_Atomic int last_error;		/* errno of the last send/ICMP error */
 	/* the first and last datagram that came back (their first bytes; read after the join) */
 	uint8_t first_bounce[16], last_bounce[16];
@@ -36,6 +43,7 @@ struct pacer_stats {
 	struct hist dep_user;	/* |sendmsg entry - launch| */
 	struct hist dep_sched;	/* |SCHED stamp - launch| (before the qdisc) */
 	struct hist dep_snd;	/* |SND stamp - launch| (driver hand-off) */
+	struct hist dep_xmit;	/* |net_dev_start_xmit - launch|, from the schedule ring (--watch) */
 };
 
 struct pacer;
@@ -68,9 +76,15 @@ struct pacer_backend {
 	const char *desc;
 	int (*setup)(struct pacer *p);		/* in the pacer thread, before the first packet */
 	void (*wait)(struct pacer *p, int64_t deadline_ns);
+	/*
+	 * Kernel backends: packets are handed over lead_ns before their launch time and the kernel
+	 * releases them; txtime_clock is the SO_TXTIME clock (-1: none, the BPF ring stamps).
+	 */
+	int kernel;
+	clockid_t txtime_clock;
 };
 
-extern const struct pacer_backend pacer_rt, pacer_sleep;
+extern const struct pacer_backend pacer_rt, pacer_sleep, pacer_edt, pacer_edt_txtime, pacer_etf;
 /** @return the backend called @name, or NULL */
 const struct pacer_backend *pacer_backend_find(const char *name);
 const struct pacer_cfg *pacer_cfg(const struct pacer *p);

@@ -15,6 +15,8 @@ struct txstamp_event {
 	int err;
 	const uint8_t *data;	/* errors: the start of the datagram that bounced */
 	size_t len;
+	int origin, code;	/* errors: SO_EE_ORIGIN_* and its code (TXTIME: 1 invalid, 2 missed) */
+	uint64_t txtime;	/* SO_EE_ORIGIN_TXTIME: the packet's departure time */
 };
 
 /** Turn on SCHED + SND software stamps with OPT_ID and OPT_TSONLY. @return 0 or -errno */
