@@ -338,7 +338,7 @@ int txp_xmit(struct tp_start_xmit *ctx)
 	    bpf_probe_read_kernel(l4, sizeof(l4), data + toff)) {
 		return 0;
 	}
-	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+	if (ctx->protocol == ETH_P_IP) {	/* the tracepoint stores it in host order */
 		struct iphdr ip;
 
 		if (bpf_probe_read_kernel(&ip, sizeof(ip), data + noff) || ip.protocol != IPPROTO_UDP) {
@@ -348,7 +348,7 @@ int txp_xmit(struct tp_start_xmit *ctx)
 		k.daddr[10] = k.daddr[11] = 0xff;
 		__builtin_memcpy(&k.saddr[12], &ip.saddr, 4);
 		__builtin_memcpy(&k.daddr[12], &ip.daddr, 4);
-	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+	} else if (ctx->protocol == ETH_P_IPV6) {
 		struct ipv6hdr ip6;
 
 		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), data + noff) ||

@@ -6,9 +6,12 @@
 #
 #   scripts/guest.sh prepare
 #	Download the kernel package once (apt-get download, into the cache), keep its vmlinuz and
-#	the modules the guest loads, in dependency order. Fast and offline when cached.
-#   scripts/guest.sh run [--timeout SEC] [--mem MB] [--verbose] SCRIPT [EXTRA...]
+#	the modules the guest loads with what they depend on. Fast and offline when cached.
+#   scripts/guest.sh run [--timeout SEC] [--mem MB] [--modules "NAME..."] [--verbose] SCRIPT
+#                        [EXTRA...]
 #	Boot the guest with SCRIPT as /test.sh and print what it prints; exit with its status.
+#	The modules (veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf, and --modules) are
+#	loaded, each after those it depends on, before SCRIPT starts.
 #	The guest holds busybox (every applet), bash, iproute2's ip and tc, bpftool, build/txpace
 #	and build/tests/test_bpf_* when built, and each EXTRA file or directory, ELF programs with
 #	every library ldd lists. A path inside the repository keeps its repository-relative path
@@ -17,7 +20,7 @@
 #
 # Environment: TXPACE_GUEST_CACHE (default /var/cache/txpace-guest), TXPACE_GUEST_PACKAGE (a
 # linux-image package instead of the one linux-image-cloud-amd64 depends on),
-# TXPACE_GUEST_MODULES (more module names to load, e.g. "sch_netem ifb"), QEMU,
+# TXPACE_GUEST_MODULES (as --modules, for every run and prepare), QEMU,
 # TXPACE_GUEST_KEEP=1 (keep the initramfs tree and the raw console log, and say where).
 #
 # In the guest: /sys/fs/bpf, /sys/kernel/tracing, /sys/kernel/debug, /tmp and /run are mounted,
@@ -39,9 +42,24 @@ die() {
 	exit 1
 }
 
+# usage [STATUS]: to stderr for a usage error (2), to stdout when asked (0)
 usage() {
-	sed -n '/^#   scripts/,/^# Environment/{/^# Environment/d;s/^#\( \|\t\|$\)//;p}' "$0" >&2
-	exit 2
+	local fd=2
+	[ "${1:-2}" -ne 0 ] || fd=1
+	cat >&$fd <<'EOF'
+usage: scripts/guest.sh prepare
+       scripts/guest.sh run [--timeout SEC] [--mem MB] [--modules "NAME..."] [--verbose]
+                            SCRIPT [EXTRA_FILE_OR_DIR...]
+  prepare    download Debian's cloud kernel once and keep vmlinuz and the modules it needs
+  run        boot it under qemu (TCG) with SCRIPT as /test.sh, print what SCRIPT prints, and
+             exit with its status (1 with a reason when the guest fails or times out)
+  --timeout  seconds for the whole boot and test (default 120)
+  --mem      guest memory in MB (default 1024; the initramfs alone takes ~180 MB)
+  --modules  more kernel modules to load (with what they depend on), e.g. "sch_netem nf_tables"
+  --verbose  print the whole console, the kernel's boot messages included
+See the comment at the top of this script for what the guest holds and the environment.
+EOF
+	exit "${1:-2}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -68,14 +86,14 @@ unpack_module() {
 	esac
 }
 
-# extract DEB DEST: vmlinuz, the wanted modules and their dependencies (decompressed), and
-# modules.load, their names in an order insmod accepts (each after what it depends on).
-# The package ships no modules.dep (its postinst runs depmod), so the dependencies come from
-# each module's own "depends=" modinfo string.
+# extract DEB DEST NAME...: vmlinuz, and each module with what it depends on, decompressed
+# (modules/NAME.ko), its dependencies' names (modules/NAME.deps), or a marker when it is built
+# in (modules/NAME.builtin). The package ships no modules.dep (its postinst runs depmod), so
+# the dependencies come from each module's own "depends=" modinfo string.
 extract() {
 	local deb=$1 dest=$2 x kver mdir f n
 	local -A file=() seen=()
-	local order=()
+	shift 2
 	x=$(mktemp -d "$CACHE/extract.XXXXXX")
 	dpkg -x "$deb" "$x"
 	kver=$(ls "$x/lib/modules")
@@ -87,38 +105,85 @@ extract() {
 		file[${n//-/_}]=$f
 	done < <(find "$mdir/kernel" -name '*.ko*')
 	mkdir -p "$dest/modules"
-	# visit NAME: its dependencies first, then itself
-	visit() {
-		local name=${1//-/_} dep
+	# take NAME: it and its dependencies
+	take() {
+		local name=${1//-/_} dep deps
 		[ -z "${seen[$name]:-}" ] || return 0
 		seen[$name]=1
 		if [ -z "${file[$name]:-}" ]; then
-			grep -q "/${name}.ko\$" "$mdir/modules.builtin" 2>/dev/null && return 0
-			grep -q "/${1}.ko\$" "$mdir/modules.builtin" 2>/dev/null && return 0
+			if grep -qE "/(${name}|${1})\.ko\$" "$mdir/modules.builtin" 2>/dev/null; then
+				: >"$dest/modules/$name.builtin"
+				return 0
+			fi
 			die "kernel $kver has no module $1"
 		fi
 		unpack_module "${file[$name]}" "$dest/modules/$name.ko"
-		for dep in $(tr '\0' '\n' <"$dest/modules/$name.ko" | sed -n 's/^depends=//p' | tr , ' '); do
-			visit "$dep"
+		deps=$(tr '\0' '\n' <"$dest/modules/$name.ko" | sed -n 's/^depends=//p' | tr , ' ')
+		echo "${deps//-/_}" >"$dest/modules/$name.deps"
+		for dep in $deps; do
+			take "$dep"
 		done
-		order+=("$name")
 	}
-	for n in $MODULES; do
-		visit "$n"
+	for n in "$@"; do
+		take "$n"
 	done
 	cp "$x/boot/vmlinuz-$kver" "$dest/vmlinuz"
-	printf '%s\n' "${order[@]}" >"$dest/modules.load"
-	echo "$MODULES" >"$dest/modules.want"
 	echo "$kver" >"$dest/kernel"
 	rm -rf "$x"
 }
 
-# Sets KDIR to the prepared kernel's directory in the cache (downloading what is missing).
+# have_modules DIR: every module in MODULES is in the prepared kernel DIR
+have_modules() {
+	local n
+	for n in $MODULES; do
+		n=${n//-/_}
+		[ -f "$1/modules/$n.ko" ] || [ -f "$1/modules/$n.builtin" ] || return 1
+	done
+}
+
+# load_order: the modules of MODULES and what they depend on, each after its dependencies
+# (the order insmod needs), from the prepared kernel KDIR
+load_order() {
+	local -A seen=()
+	local n
+	# after NAME: its dependencies, then it
+	after() {
+		local name=${1//-/_} dep deps
+		[ -z "${seen[$name]:-}" ] || return 0
+		seen[$name]=1
+		[ -f "$KDIR/modules/$name.ko" ] || return 0
+		read -ra deps <"$KDIR/modules/$name.deps"
+		for dep in "${deps[@]}"; do
+			after "$dep"
+		done
+		echo "$name"
+	}
+	for n in $MODULES; do
+		after "$n"
+	done
+}
+
+# Sets KDIR to the prepared kernel's directory in the cache (downloading what is missing);
+# one at a time (tests may run in parallel), the lock released once it is ready.
 prepare() {
-	local pkg deb dir
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/.lock"
 	flock 9
+	prepare_locked
+	exec 9>&-
+}
+
+# cached_deb PKG: the package's .deb in the cache, or nothing
+cached_deb() {
+	local f
+	for f in "$CACHE/$1"_*.deb; do
+		[ -f "$f" ] && echo "$f" && return 0
+	done
+	return 0
+}
+
+prepare_locked() {
+	local pkg deb dir old want
 	pkg=$(kernel_package)
 	if [ -z "$pkg" ]; then
 		# no package lists yet: fetch them once, or use what is cached when that fails
@@ -131,12 +196,12 @@ prepare() {
 	fi
 	[ -n "$pkg" ] || die "apt-cache names no linux-image-cloud-amd64 (see $CACHE/apt.log)"
 	dir=$CACHE/$pkg
-	if [ -f "$dir/kernel" ] && [ "$(cat "$dir/modules.want")" = "$MODULES" ]; then
+	if [ -f "$dir/kernel" ] && have_modules "$dir"; then
 		ln -sfn "$pkg" "$CACHE/current"
 		KDIR=$dir
 		return 0
 	fi
-	deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
+	deb=$(cached_deb "$pkg")
 	if [ -z "$deb" ]; then
 		echo "guest.sh: downloading $pkg" >&2
 		# apt's _apt sandbox user cannot write to the cache: download as root, quietly
@@ -148,14 +213,23 @@ prepare() {
 				>>"$CACHE/apt.log" 2>&1 ||
 				die "apt-get download $pkg failed: $(tail -n 1 "$CACHE/apt.log")"
 		fi
-		deb=$(ls "$CACHE/${pkg}"_*.deb | head -n 1)
+		deb=$(cached_deb "$pkg")
+		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $CACHE"
 	fi
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
-	extract "$deb" "$dir.tmp"
+	read -ra want <<<"$MODULES"
+	extract "$deb" "$dir.tmp" "${want[@]}"
 	echo "$pkg" >"$dir.tmp/package"
-	rm -rf "$dir"
-	mv "$dir.tmp" "$dir"
+	if [ -f "$dir/kernel" ]; then
+		# more modules for the same kernel: other runs may be reading it, so add, replace
+		# nothing (and runs that ask for other modules don't undo each other)
+		mv -n "$dir.tmp"/modules/* "$dir/modules/"
+		rm -rf "$dir.tmp"
+	else
+		rm -rf "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
 	ln -sfn "$pkg" "$CACHE/current"
 	# older kernels are no longer what the meta package names
 	for old in "$CACHE"/linux-image-*; do
@@ -186,9 +260,9 @@ put() {
 	if grep -q 'not found' "$WORK/ldd"; then
 		die "$src: $(grep 'not found' "$WORK/ldd" | head -n 1 | tr -s '\t ' ' ')"
 	fi
-	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd"); do
+	while read -r lib; do
 		put "$lib" "$lib" lib
-	done
+	done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd")
 }
 
 # put_tree SRC DEST: a file or a directory (recursively, each ELF with its libraries)
@@ -205,13 +279,16 @@ put_tree() {
 
 # the program a PATH name runs: Debian's bpftool may be a wrapper script around the real one
 real_program() {
-	local p
+	local p c
 	p=$(command -v "$1") || return 1
 	p=$(readlink -f "$p")
 	if [ "$(head -c 2 "$p")" = '#!' ]; then
-		for c in $(grep -o '/usr/lib/[^" ]*'"$1" "$p") /usr/lib/linux-tools*/"$1" \
+		for c in $(grep -o '/usr/lib/[^" ]*'"$1" "$p" || true) /usr/lib/linux-tools*/"$1" \
 			/usr/lib/linux-tools/*/"$1"; do
-			[ -f "$c" ] && [ "$(head -c 4 "$c")" = $'\x7fELF' ] && { echo "$c"; return 0; }
+			if [ -f "$c" ] && [ "$(head -c 4 "$c")" = $'\x7fELF' ]; then
+				echo "$c"
+				return 0
+			fi
 		done
 		return 1
 	fi
@@ -272,8 +349,10 @@ build_initramfs() {
 		ln -s /bin/busybox "$ROOT/$p"
 	done < <(/bin/busybox --list-full)
 	mkdir -p "$ROOT/lib/modules/$kver"
-	cp "$KDIR"/modules/*.ko "$ROOT/lib/modules/$kver/"
-	cp "$KDIR/modules.load" "$ROOT/etc/modules.load"
+	load_order >"$ROOT/etc/modules.load"
+	while read -r p; do
+		cp "$KDIR/modules/$p.ko" "$ROOT/lib/modules/$kver/"
+	done <"$ROOT/etc/modules.load"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
 	printf 'root:x:0:\n' >"$ROOT/etc/group"
 	printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
@@ -335,13 +414,14 @@ cleanup() {
 }
 
 run() {
-	local timeout=120 mem=1024 verbose=0 script line rc= reason shown=0 deadline left status
+	local timeout=120 mem=1024 verbose=0 script line rc='' reason shown=0 deadline left status
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--timeout) timeout=${2:?--timeout SEC}; shift 2 ;;
 		--mem) mem=${2:?--mem MB}; shift 2 ;;
+		--modules) MODULES+=" ${2?--modules \"NAME...\"}"; shift 2 ;;
 		--verbose | -v) verbose=1; shift ;;
-		-h | --help) usage ;;
+		-h | --help) usage 0 ;;
 		--) shift; break ;;
 		-*) echo "guest.sh: unknown option $1" >&2; usage ;;
 		*) break ;;
@@ -355,13 +435,20 @@ run() {
 	[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
 	prepare
 	trap cleanup EXIT
-	trap 'exit 130' INT TERM
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	WORK=$(mktemp -d /tmp/txpace-guest.XXXXXX)
 	build_initramfs "$script" "$@"
 	mkfifo "$WORK/console"
+	# tsc=reliable: TCG's rdtsc reads the host's TSC, the same counter on every vCPU, but the
+	# kernel's synchronisation check fails on the emulation's skew and falls back to the HPET,
+	# whose every read is an emulated MMIO access and a syscall: with the TSC, clock_gettime is
+	# a vDSO call (~80 ns instead of ~900 ns) and 1 ms wake-ups are late by less (p99 ~0.3 ms
+	# instead of ~0.8 ms). Still, time here is good to about a millisecond, not microseconds.
 	"$QEMU" -accel tcg -cpu max -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
 		-serial stdio -monitor none -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd" \
-		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
+		-append "console=ttyS0 panic=-1 tsc=reliable$([ "$verbose" -eq 1 ] || echo ' quiet')" \
+		</dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
 	QEMU_PID=$!
 	exec 3<"$WORK/console"
 	deadline=$((SECONDS + timeout))
@@ -369,7 +456,7 @@ run() {
 	while :; do
 		left=$((deadline - SECONDS))
 		if [ "$left" -le 0 ]; then
-			reason="the guest did not finish within $timeout s (qemu killed; --timeout SEC)"
+			reason="no exit status from the guest within $timeout s: qemu killed"
 			break
 		fi
 		line=
@@ -384,8 +471,10 @@ run() {
 		fi
 		line=${line%$'\r'}
 		printf '%s\n' "$line" >>"$WORK/console.log"
-		if [[ $line =~ $SENTINEL\ ([0-9]+)$ ]]; then
-			rc=${BASH_REMATCH[1]}
+		if [[ $line =~ ^(.*)$SENTINEL\ ([0-9]+)$ ]]; then
+			rc=${BASH_REMATCH[2]}
+			# the test's last line may lack its newline
+			[ -z "${BASH_REMATCH[1]}" ] || printf '%s\n' "${BASH_REMATCH[1]}"
 			# the guest powers off now; nothing after this is the test's
 			break
 		fi
@@ -415,7 +504,8 @@ run() {
 		elif [ -s "$WORK/qemu.err" ]; then
 			reason="qemu exited ($status): $(tail -n 1 "$WORK/qemu.err")"
 		else
-			reason="the guest stopped (qemu status $status) before the test reported its exit status"
+			reason="the guest stopped (qemu status $status) before the test reported"
+			reason+=" its exit status"
 		fi
 	fi
 	if [ "$shown" -eq 0 ] && [ "$verbose" -eq 0 ]; then
@@ -427,6 +517,7 @@ run() {
 }
 
 case ${1:-} in
+-h | --help | help) usage 0 ;;
 prepare)
 	shift
 	[ $# -eq 0 ] || usage

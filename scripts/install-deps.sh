@@ -9,6 +9,8 @@ PKGS=(
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libssl-dev libavahi-client-dev
 	libclang-rt-14-dev
+	# the guest kernel for fq/etf tests (scripts/guest.sh)
+	qemu-system-x86 busybox-static
 	# runtime + tests
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -65,6 +65,7 @@ struct kpace {
 	uint64_t nevents;
 	char event_msg[160];
 	int link_down;
+	int timer;		/* the deadline watchdog runs (bpf_timer with BPF_F_TIMER_ABS) */
 };
 
 static int fail(char *err, size_t len, int rc, const char *fmt, ...)
@@ -91,7 +92,8 @@ static void state_key(const char *ifname, char *key, size_t len)
 {
 	uint64_t self = netns_ino("/proc/self/ns/net"), init = netns_ino("/proc/1/ns/net");
 
-	if (self && init && self != init) {
+	/* (when pid 1's namespace cannot be read, say which namespace anyway) */
+	if (self && (!init || self != init)) {
 		snprintf(key, len, "%s@%llu", ifname, (unsigned long long)self);
 	} else {
 		snprintf(key, len, "%s", ifname);
@@ -598,7 +600,14 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 			return fail(err, errlen, rc, "cannot pin %s: %s", p, strerror(-rc));
 		}
 	}
-	struct bpf_program *prog = c->watch ? s->progs.txp_egress_watch : s->progs.txp_egress;
+	char why[160];
+	int timer = c->watch && kpace_probe_timer_abs(why, sizeof(why));
+
+	if (c->watch && !timer) {
+		pr_warn("%s; recording driver hand-off times only", why);
+	}
+	k->timer = timer;
+	struct bpf_program *prog = timer ? s->progs.txp_egress_watch : s->progs.txp_egress;
 	char pp[256];
 
 	snprintf(pp, sizeof(pp), "%s/%s", k->pin_dir, bpf_program__name(prog));
@@ -787,8 +796,9 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 		size_t l = strlen(k->desc);
 
 		snprintf(k->desc + l, sizeof(k->desc) - l, ", %s on clsact egress%s, maps in %s",
-			 cfg->watch ? "txp_egress_watch" : "txp_egress",
-			 cfg->watch ? " + deadline watchdog + net_dev_start_xmit" : "", k->pin_dir);
+			 k->timer ? "txp_egress_watch" : "txp_egress",
+			 k->timer ? " + deadline watchdog + net_dev_start_xmit"
+				  : cfg->watch ? " + net_dev_start_xmit (no watchdog)" : "", k->pin_dir);
 	} else {
 		size_t l = strlen(k->desc);
 
@@ -840,6 +850,12 @@ void kpace_close(struct kpace *k)
 		}
 	}
 	if (k->lock_fd >= 0) {
+		if (access(k->state_path, F_OK) != 0) {
+			char lock_path[160];
+
+			snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", KPACE_STATE_DIR, k->key);
+			unlink(lock_path);	/* restored: nothing of ours is left */
+		}
 		close(k->lock_fd);
 	}
 	nl_close(k->nl);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The 6.1 guest (scripts/guest.sh): Debian's cloud kernel under qemu TCG, which has fq, etf,
+# clsact and cls_bpf where this machine's kernel may not; tests/guest/smoke.sh checks them
+# inside it and its PASS/FAIL/SKIP lines are forwarded here as "guest: ...".
+. "$(dirname "$0")/lib.sh"
+GUEST=$TOP/scripts/guest.sh
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	skip "guest" "no qemu-system-x86_64 (package qemu-system-x86)"
+	exit 0
+fi
+if [ ! -x /bin/busybox ]; then
+	skip "guest" "no /bin/busybox (package busybox-static)"
+	exit 0
+fi
+if ! "$GUEST" prepare >"$T/prepare.log" 2>&1; then
+	# no network and nothing cached yet: nothing to boot
+	if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
+		skip "guest" "no 6.1 kernel to boot: $(tail -n 1 "$T/prepare.log")"
+		exit 0
+	fi
+	fail "guest: prepare" "$(tail -n 1 "$T/prepare.log")"
+	exit 1
+fi
+kver=$(cat "${TXPACE_GUEST_CACHE:-/var/cache/txpace-guest}/current/kernel")
+pass "guest: prepare (kernel $kver)"
+
+extra=()
+command -v jq >/dev/null && extra+=("$(command -v jq)")
+start=$SECONDS
+"$GUEST" run --timeout 180 "$TOP/tests/guest/smoke.sh" "${extra[@]}" >"$T/guest.log" 2>&1
+rc=$?
+took=$((SECONDS - start))
+while IFS= read -r line; do
+	case $line in
+	"PASS "* | "FAIL "* | "SKIP "*) echo "${line%% *} guest: ${line#* }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$T/guest.log"
+if [ $rc -eq 0 ]; then
+	pass "guest: boots and runs the smoke test (${took} s)"
+elif ! grep -q '^FAIL ' "$T/guest.log"; then
+	fail "guest: smoke test" "exit status $rc: $(tail -n 1 "$T/guest.log")"
+fi
+[ $rc -eq 0 ] || FAILED=1
+exit $FAILED

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Kernel pacing on this machine's kernel, in a network namespace: the egress program + the
+# deadline watchdog (bpf_timer ABS) + the driver hand-off tracepoint on a real stream, a packet
+# deliberately withheld, the control plane's journal and exact restore (exit, SIGTERM, kill -9 +
+# `txpace cleanup`, a refused backend), and the per-interface lock. The edt/etf backends
+# themselves run in the guest kernel (test_guest.sh): this kernel has no fq and no etf.
+. "$(dirname "$0")/lib.sh"
+make_pair || { fail "namespaces" "cannot create the veth pair"; exit 1; }
+
+# bg_tx ERR COMMAND...: a sender in the tx namespace (ip execs it: $BG is its PID)
+bg_tx() {
+	local err=$1
+	shift
+	ip netns exec "$NS_TX" "$@" >/dev/null 2>"$err" &
+	BG=$!
+	PIDS+=("$BG")
+}
+snap() { in_tx tc qdisc show dev v_tx; in_tx tc filter show dev v_tx egress; in_tx tc filter show dev v_tx ingress; }
+state_files() { ls /run/txpace 2>/dev/null | grep -F "v_tx@" ; }
+
+if ! jq -e '.timer_abs and .cls_bpf' <(in_tx "$TXPACE" probe --json) >/dev/null; then
+	skip "watchdog" "this kernel has no bpf_timer BPF_F_TIMER_ABS or cls_bpf (txpace probe)"
+	exit 0
+fi
+
+# someone else's clsact and filter are there before: txpace must leave them exactly as they are
+in_tx tc qdisc add dev v_tx clsact
+in_tx tc filter add dev v_tx egress prio 5 protocol ip u32 match ip dport 9 0xffff action pass
+snap >"$T/before"
+
+# a real stream (receiver listening), rt backend + --watch: every deadline checked, on time
+flow_rx "$T/rx" 5004
+wait_udp "$NS_RX" 5004
+in_tx "$TXPACE" send --quiet --backend rt --watch --grace 20000 --seconds 2 \
+	--report "$T/watch.json" $RX4:5004 tone:440 2>"$T/watch.err"
+check "watch: the stream completed" jq_check "$T/watch.json" '.complete and .sent == 2000'
+check "watch: the egress program stamped every packet" jq_check "$T/watch.json" '.kernel.stamped == 2000 and .kernel.no_slot == 0'
+check "watch: the tracepoint saw every packet reach the driver" jq_check "$T/watch.json" '.kernel.xmit_seen == 2000 and .kernel.xmit_error_us.count >= 1900'
+check "watch: the timer fired at every deadline and found each packet at the driver" \
+	jq_check "$T/watch.json" '.kernel.watch_checked == 2000 and .kernel.watch_on_time == 2000 and .kernel.watch_missed == 0'
+# the driver hand-off and the SND stamp measure the same instant two ways
+check "watch: hand-off (tracepoint) and SND stamp medians agree within 50 us" \
+	jq_check "$T/watch.json" '((.kernel.xmit_error_us.p50 - .stamps_us.snd.p50) | fabs) < 50'
+check "watch: exit restores clsact and filters exactly" cmp "$T/before" <(snap)
+check "watch: no state file left" test -z "$(state_files)"
+
+# one packet withheld: nftables drops the 501st in the output hook, before tc egress and the
+# driver. The watchdog must count exactly that one missed, and say so.
+printf 'table ip txpwithhold {\n chain out {\n  type filter hook output priority 0;\n  udp dport 5004 numgen inc mod 1000 500 drop\n }\n}\n' |
+	in_tx nft -f - || fail "withheld: nft rule"
+in_tx "$TXPACE" send --backend rt --watch --grace 20000 --seconds 1 \
+	--report "$T/withheld.json" $RX4:5004 tone:440 >"$T/withheld.out" 2>&1
+in_tx nft delete table ip txpwithhold
+check "withheld: the watchdog counted exactly one missed deadline" \
+	jq_check "$T/withheld.json" '.kernel.watch_missed == 1 and .kernel.watch_checked == 1000 and .kernel.watch_events == 1'
+check "withheld: the one-line event names a packet that never reached the egress program" \
+	grep -q 'had not reached the driver .* (never reached the egress program)' "$T/withheld.out"
+check "withheld: the sender reports the refused send" jq_check "$T/withheld.json" '.send_errors == 1 and (.complete | not)'
+check "withheld: restored exactly" cmp "$T/before" <(snap)
+
+# SIGTERM mid-stream: restored
+bg_tx "$T/term.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
+tx=$BG
+for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+check "sigterm: the egress filter was attached while sending" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress"
+kill -TERM $tx
+wait $tx
+check "sigterm: restored exactly" cmp "$T/before" <(snap)
+check "sigterm: no state file left" test -z "$(state_files)"
+
+# two processes on one interface: the second is refused with one line, the first unharmed
+bg_tx "$T/first.err" "$TXPACE" send --quiet --backend rt --watch --seconds 3 --report "$T/first.json" $RX4:5004 tone:440
+first=$BG
+for i in $(seq 1 200); do [ -n "$(state_files | grep state)" ] && break; sleep 0.05; done
+in_tx "$TXPACE" send --quiet --backend rt --watch --seconds 1 $RX4:5006 tone:440 2>"$T/second.err"
+rc=$?
+check "lock: the second txpace on the interface exits 1 with one line naming the first" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/second.err') -eq 1 ] && grep -q 'in use by another txpace (pid $first)' '$T/second.err'"
+wait $first
+check "lock: the first stream completed untouched" jq_check "$T/first.json" '.complete and .kernel.watch_checked == 3000'
+check "lock: restored exactly" cmp "$T/before" <(snap)
+
+# kill -9: the journal stays; `txpace cleanup` restores from it
+bg_tx /dev/null "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
+tx=$BG
+for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+kill -9 $tx
+wait $tx 2>/dev/null
+check "kill -9: the change is still there and journaled" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress && ls /run/txpace | grep -q 'v_tx@.*state'"
+in_tx "$TXPACE" cleanup >"$T/cleanup.out"
+check "kill -9 + cleanup: it says what it restored" grep -q "filter removed" "$T/cleanup.out"
+check "kill -9 + cleanup: restored exactly" cmp "$T/before" <(snap)
+check "kill -9 + cleanup: no state file left" test -z "$(state_files)"
+in_tx "$TXPACE" cleanup >"$T/cleanup2.out"
+check "cleanup again: nothing to restore" grep -q "nothing to restore" "$T/cleanup2.out"
+
+# a configured root qdisc and no clsact: edt is refused (no fq here) and the root qdisc, which
+# txpace had already journaled, comes back with its own handle and options
+in_tx tc qdisc del dev v_tx clsact
+in_tx tc qdisc add dev v_tx root handle 5: tbf rate 100mbit burst 32k latency 50ms
+snap >"$T/before2"
+if jq -e '.fq' <(in_tx "$TXPACE" probe --json) >/dev/null; then
+	skip "edt refused" "this kernel has fq"
+else
+	in_tx "$TXPACE" send --quiet --backend edt --seconds 1 $RX4:5004 tone:440 2>"$T/edt.err"
+	rc=$?
+	check "edt refused: exit 1 with one line naming fq" \
+		bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/edt.err') -eq 1 ] && grep -q 'no fq qdisc' '$T/edt.err'"
+	check "edt refused: the tbf root qdisc is back exactly, nothing else changed" cmp "$T/before2" <(snap)
+	check "edt refused: no state file left" test -z "$(state_files)"
+fi
+exit $FAILED
