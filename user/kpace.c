@@ -66,6 +66,7 @@ struct kpace {
 	char event_msg[160];
 	int link_down;
 	int timer;		/* the deadline watchdog runs (bpf_timer with BPF_F_TIMER_ABS) */
+	int64_t txtime_offset;	/* software etf dequeues delta early: times are shifted by delta */
 };
 
 static int fail(char *err, size_t len, int rc, const char *fmt, ...)
@@ -456,6 +457,12 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 	if (rc) {
 		return fail(err, errlen, rc, "%s: cannot install etf: %s", k->ifname, strerror(-rc));
 	}
+	/*
+	 * etf dequeues at txtime - delta. With offload the NIC then waits for txtime; in software
+	 * the packet leaves at dequeue, so txpace asks for launch + delta (and etf drops it when
+	 * its wake-up is more than delta late).
+	 */
+	k->txtime_offset = offload ? 0 : c->etf_delta_ns;
 	snprintf(k->desc, sizeof(k->desc), "%setf CLOCK_TAI delta %d us, %s", parent == TC_H_ROOT ?
 		 "root " : "mqprio + ", c->etf_delta_ns / 1000,
 		 offload ? "offload (NIC launch time)" : "software (no launch-time offload on this NIC)");
@@ -863,6 +870,11 @@ void kpace_close(struct kpace *k)
 	free(k);
 }
 
+int64_t kpace_txtime_offset(const struct kpace *k)
+{
+	return k->txtime_offset;
+}
+
 const char *kpace_ifname(const struct kpace *k)
 {
 	return k->ifname;
@@ -875,8 +887,12 @@ const char *kpace_describe(const struct kpace *k)
 
 void kpace_publish(struct kpace *k, uint16_t seq, uint64_t launch_mono)
 {
-	struct txp_slot *s = &k->ring[seq % TXP_RING_SLOTS];
+	struct txp_slot *s;
 
+	if (!k->ring) {
+		return;	/* SO_TXTIME or etf without --watch: no schedule ring */
+	}
+	s = &k->ring[seq % TXP_RING_SLOTS];
 	/* invalidate, fill, then publish: the egress program checks flags and seq together */
 	__atomic_store_n(&s->flags, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);

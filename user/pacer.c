@@ -374,8 +374,9 @@ static int kernel_send(struct pacer *p, struct pkt *pk)
 	if (p->be->txtime_clock == CLOCK_MONOTONIC) {
 		txtime = (uint64_t)mono;
 	} else if (p->be->txtime_clock == CLOCK_TAI) {
-		txtime = (uint64_t)(p->cfg.clock == CLOCK_TAI
-				    ? pk->launch_ns : clocks_from_mono(p->clk, CLOCK_TAI, mono));
+		txtime = (uint64_t)((p->cfg.clock == CLOCK_TAI
+				     ? pk->launch_ns : clocks_from_mono(p->clk, CLOCK_TAI, mono)) +
+				    p->cfg.txtime_offset_ns);
 	}
 	publish(p, pk, mono);
 	if (xmit(p, pk, txtime)) {

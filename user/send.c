@@ -42,7 +42,7 @@ struct send_opts {
 	int quiet, timestamps;
 	/* kernel pacing */
 	const char *stamp;	/* edt: "bpf" (default where cls_bpf works) or "txtime" */
-	int64_t lead_ns, grace_ns, fq_horizon_ns;
+	int64_t lead_ns, grace_ns, fq_horizon_ns, etf_delta_ns;
 	int watch, keep_powersave;
 	char auto_reason[256];
 };
@@ -80,7 +80,7 @@ enum {
 	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
 	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE, O_STAMP, O_LEAD, O_WATCH, O_GRACE, O_FQ_HORIZON,
-	O_KEEP_PS,
+	O_KEEP_PS, O_ETF_DELTA,
 };
 
 static const struct cli_opt send_opts[] = {
@@ -115,6 +115,7 @@ static const struct cli_opt send_opts[] = {
 	{ "stamp", required_argument, O_STAMP, "HOW", "edt: bpf (tc egress program + schedule ring, default) or txtime (SO_TXTIME, no BPF)" },
 	{ "lead", required_argument, O_LEAD, "MS", "edt, etf: hand packets to the kernel MS ahead 1..1000 (default 20)" },
 	{ "fq-horizon", required_argument, O_FQ_HORIZON, "MS", "edt: fq drops (and txpace reports) packets further ahead than this (default max(1 s, 4 x lead))" },
+	{ "etf-delta", required_argument, O_ETF_DELTA, "US", "etf: dequeue this long before the launch time 10..100000 (default 1000); software etf drops packets woken later than this" },
 	{ "watch", no_argument, O_WATCH, NULL, "kernel deadline watchdog (bpf_timer) + driver hand-off times, any backend" },
 	{ "grace", required_argument, O_GRACE, "US", "watch: a packet not at the driver by launch + US is missed (default 1000)" },
 	{ "keep-powersave", no_argument, O_KEEP_PS, NULL, "leave Wi-Fi power save as it is (default: off while sending)" },
@@ -145,7 +146,7 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 		.late_ns = 1000 * NSEC_PER_USEC,
 		.lookahead_ns = 100 * NSEC_PER_MSEC, .start_delay_ns = 50 * NSEC_PER_MSEC,
 		.backend = "auto", .timestamps = 1, .stamp = NULL, .lead_ns = 20 * NSEC_PER_MSEC,
-		.grace_ns = 1000 * NSEC_PER_USEC,
+		.grace_ns = 1000 * NSEC_PER_USEC, .etf_delta_ns = 1000 * NSEC_PER_USEC,
 	};
 	*po = (struct profile_opts){
 		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
@@ -288,6 +289,12 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			break;
 		case O_WATCH:
 			o->watch = 1;
+			break;
+		case O_ETF_DELTA:
+			if (cli_duration(&c, "etf-delta", optarg, NSEC_PER_USEC, 10 * NSEC_PER_USEC,
+					 100 * NSEC_PER_MSEC, &o->etf_delta_ns)) {
+				return -EINVAL;
+			}
 			break;
 		case O_KEEP_PS:
 			o->keep_powersave = 1;
@@ -687,7 +694,7 @@ static int kernel_setup(struct send_ctx *s, char *err, size_t errlen)
 	struct kpace_cfg kc = {
 		.ifname = o->p.iface, .ptime_ns = sched_ptime_ns(&s->sched), .lead_ns = o->lead_ns,
 		.grace_ns = o->grace_ns, .fq_horizon_us = (uint32_t)(o->fq_horizon_ns / 1000),
-		.etf_delta_ns = 300 * 1000, .watch = o->watch, .powersave_off = !o->keep_powersave,
+		.etf_delta_ns = (int32_t)o->etf_delta_ns, .watch = o->watch, .powersave_off = !o->keep_powersave,
 	};
 	int kernel;
 
@@ -986,6 +993,7 @@ int cmd_send(int argc, char **argv)
 		.cpu = (int)s.o.pace.cpu, .max_burst = (unsigned)s.o.max_burst, .late_ns = s.o.late_ns,
 		.ptime_ns = sched_ptime_ns(&s.sched), .timestamps = s.o.timestamps,
 		.clock = s.d.clock, .kp = s.kp, .lead_ns = s.o.lead_ns,
+		.txtime_offset_ns = s.kp ? kpace_txtime_offset(s.kp) : 0,
 	};
 
 	s.pacer = pacer_new(&pc, s.d.fd, s.ring, s.d.hist, s.clk);
@@ -1055,7 +1063,8 @@ int cmd_send(int argc, char **argv)
 	struct pacer_stats *st = pacer_stats(s.pacer);
 
 	/* when the receiver is gone, the bounced packets are a consequence: one line is enough */
-	if (!s.profile_rc && (atomic_load(&st->send_errors) || atomic_load(&st->icmp_errors))) {
+	if (!s.profile_rc && (atomic_load(&st->send_errors) > atomic_load(&st->dropped) ||
+			      atomic_load(&st->icmp_errors))) {
 		char dst[80];
 		struct rtp_hdr a = { 0 }, b = { 0 };
 
@@ -1067,6 +1076,17 @@ int cmd_send(int argc, char **argv)
 		       net_fmt(&s.d.dest, dst, sizeof(dst)), atomic_load(&st->icmp_errors),
 		       atomic_load(&s.built), strerror(atomic_load(&st->last_error)), a.seq, b.seq,
 		       atomic_load(&st->send_errors));
+	}
+	if (atomic_load(&st->dropped)) {
+		pr_err("%" PRIu64 " packets dropped by the qdisc before leaving (beyond fq's horizon or "
+		       "over its flow limit; RTP seq %u..%u)", atomic_load(&st->dropped),
+		       atomic_load(&st->first_drop_seq) & 0xffff, atomic_load(&st->last_drop_seq) & 0xffff);
+	}
+	if (atomic_load(&st->txtime_invalid) || atomic_load(&st->txtime_missed)) {
+		pr_err("etf dropped %" PRIu64 " packets: %" PRIu64 " already late or invalid when "
+		       "queued, %" PRIu64 " missed their launch time", atomic_load(&st->txtime_invalid) +
+		       atomic_load(&st->txtime_missed), atomic_load(&st->txtime_invalid),
+		       atomic_load(&st->txtime_missed));
 	}
 	if (source_decode_errors(s.src)) {
 		pr_err("%" PRIu64 " undecodable packets in %s: their samples are missing",

@@ -39,6 +39,8 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 /** Undo every change (qdiscs, filter, pins, power save) and release the interface. */
 void kpace_close(struct kpace *k);
 const char *kpace_ifname(const struct kpace *k);
+/** Add this to SO_TXTIME times (software etf leaves delta before its txtime). */
+int64_t kpace_txtime_offset(const struct kpace *k);
 /** What was set up, for the summary ("root fq (flow_limit 100, horizon 2 s), cls_bpf ..."). */
 const char *kpace_describe(const struct kpace *k);
 /** Publish packet @seq's CLOCK_MONOTONIC launch time to the schedule ring (no syscall). */

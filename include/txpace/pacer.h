@@ -27,6 +27,7 @@ struct pacer_cfg {
 	/* kernel backends (edt, etf) */
 	struct kpace *kp;	/* edt with BPF stamps: the schedule ring (NULL: SO_TXTIME) */
 	int64_t lead_ns;	/* hand packets to the kernel this long before their launch time */
+	int64_t txtime_offset_ns;	/* added to SO_TXTIME times (software etf: its delta) */
 };
 
 /* Counters are atomics so the status line can read them while the pacer runs. */

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The 6.1 guest (scripts/guest.sh): Debian's cloud kernel under qemu TCG, which has fq, etf,
 # clsact and cls_bpf where this machine's kernel may not; tests/guest/smoke.sh checks them
-# inside it and its PASS/FAIL/SKIP lines are forwarded here as "guest: ...".
+# inside it, tests/guest/kernel.sh runs the edt and etf backends there (fq, SO_TXTIME, etf,
+# horizon drops, exact restore); their PASS/FAIL/SKIP lines are forwarded here as "guest: ...".
 . "$(dirname "$0")/lib.sh"
 GUEST=$TOP/scripts/guest.sh
 
@@ -28,20 +29,23 @@ pass "guest: prepare (kernel $kver)"
 
 extra=()
 command -v jq >/dev/null && extra+=("$(command -v jq)")
-start=$SECONDS
-"$GUEST" run --timeout 180 "$TOP/tests/guest/smoke.sh" "${extra[@]}" >"$T/guest.log" 2>&1
-rc=$?
-took=$((SECONDS - start))
-while IFS= read -r line; do
-	case $line in
-	"PASS "* | "FAIL "* | "SKIP "*) echo "${line%% *} guest: ${line#* }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$T/guest.log"
-if [ $rc -eq 0 ]; then
-	pass "guest: boots and runs the smoke test (${took} s)"
-elif ! grep -q '^FAIL ' "$T/guest.log"; then
-	fail "guest: smoke test" "exit status $rc: $(tail -n 1 "$T/guest.log")"
-fi
-[ $rc -eq 0 ] || FAILED=1
+for script in smoke kernel; do
+	start=$SECONDS
+	"$GUEST" run --timeout 300 --modules sch_tbf "$TOP/tests/guest/$script.sh" "$TXPACE" \
+		"${extra[@]}" >"$T/guest.log" 2>&1
+	rc=$?
+	took=$((SECONDS - start))
+	while IFS= read -r line; do
+		case $line in
+		"PASS "* | "FAIL "* | "SKIP "*) echo "${line%% *} guest: ${line#* }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$T/guest.log"
+	if [ $rc -eq 0 ]; then
+		pass "guest: boots and runs tests/guest/$script.sh (${took} s)"
+	elif ! grep -q '^FAIL ' "$T/guest.log"; then
+		fail "guest: $script" "exit status $rc: $(tail -n 1 "$T/guest.log")"
+	fi
+	[ $rc -eq 0 ] || FAILED=1
+done
 exit $FAILED

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs inside the 6.1 guest (scripts/guest.sh run tests/guest/kernel.sh build/txpace /usr/bin/jq):
+# the kernel backends for real. Root fq + edt (BPF stamps from the schedule ring, then SO_TXTIME),
+# etf in software mode on CLOCK_TAI, fq horizon drops, and the exact restore of the qdiscs. Under
+# TCG time is only millisecond-trustworthy: the checks are "not before the launch time", order,
+# nothing lost, counts and reports, never microseconds.
+set -u
+FAILED=0
+T=$(mktemp -d)
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; FAILED=1; }
+jqc() { # jqc NAME FILE EXPR
+	if jq -e "$3" "$2" >/dev/null 2>&1; then pass "$1"; else
+		fail "$1" "jq '$3' false"; [ "${2%.rx}" != "$2" ] && return 1; jq -c '{sent,early,dropped,txtime_invalid,txtime_missed,send_errors,complete,kernel,stamps_us:{snd:.stamps_us.snd}}' "$2" 2>/dev/null | head -c 900; echo
+		return 1
+	fi
+}
+TXPACE=/build/txpace
+
+ip netns add tx && ip netns add rx &&
+	ip link add v_tx netns tx type veth peer name v_rx netns rx &&
+	ip -n tx addr add 192.168.67.1/24 dev v_tx && ip -n rx addr add 192.168.67.2/24 dev v_rx &&
+	ip -n tx link set lo up && ip -n rx link set lo up &&
+	ip -n tx link set v_tx up && ip -n rx link set v_rx up || { fail "veth pair"; exit 1; }
+snap() { ip netns exec tx tc qdisc show dev v_tx; ip netns exec tx tc filter show dev v_tx egress; }
+snap >"$T/before"
+
+# measure NAME: start the receiver in rx; its PID in $M
+measure() {
+	ip netns exec rx $TXPACE measure --json --listen 0.0.0.0:5004 >"$T/$1.rx" 2>"$T/$1.rxerr" &
+	M=$!
+	for i in $(seq 1 200); do
+		ip netns exec rx cat /proc/net/udp | grep -q ':138C ' && return 0
+		sleep 0.05
+	done
+	fail "$1: the receiver did not start"
+}
+endrx() { kill -INT $M; wait $M; }
+
+for stamp in bpf txtime; do
+	n=edt-$stamp
+	measure $n
+	ip netns exec tx $TXPACE send --quiet --backend edt --stamp $stamp --watch --seconds 2 \
+		--report "$T/$n.json" 192.168.67.2:5004 tone:440 2>"$T/$n.err"
+	rc=$?
+	endrx
+	[ $rc -eq 0 ] && pass "$n: exit 0" || fail "$n: exit $rc" "$(tail -n 1 "$T/$n.err")"
+	jqc "$n: root fq installed, every packet handed over" "$T/$n.json" \
+		'.complete and .sent == 2000 and (.kernel.setup | test("root fq"))'
+	jqc "$n: no packet left before its launch time (SND stamps)" "$T/$n.json" \
+		'.early == 0 and .stamps_us.snd.count >= 1990'
+	jqc "$n: the driver got every packet, none before its launch time (tracepoint)" "$T/$n.json" \
+		'.kernel.xmit_seen == 2000 and .kernel.xmit_error_us.count >= 1990'
+	# fq really held them: handed over 20 ms ahead, yet they left within TCG's few ms of launch
+	jqc "$n: fq held each packet until its time (median departure within 5 ms of launch)" \
+		"$T/$n.json" '.stamps_us.snd.p50 < 5000'
+	jqc "$n: the receiver got all 2000 in order, none lost or duplicated" "$T/$n.rx" \
+		'.packets == 2000 and .lost == 0 and .reordered == 0 and .duplicates == 0' ||
+		{ cat "$T/$n.rxerr"; head -c 300 "$T/$n.rx"; }
+	if [ $stamp = bpf ]; then
+		jqc "$n: the egress program stamped every packet from the ring" "$T/$n.json" \
+			'.kernel.stamped == 2000 and .kernel.no_slot == 0'
+	fi
+	snap >"$T/after-$n"
+	cmp -s "$T/before" "$T/after-$n" && pass "$n: qdisc and filters restored exactly" ||
+		fail "$n: qdisc and filters restored exactly" "$(diff "$T/before" "$T/after-$n" | tail -n 1)"
+done
+jq -r '"edt-bpf SND-launch us: p50 \(.stamps_us.snd.p50) p99 \(.stamps_us.snd.p99) max \(.stamps_us.snd.max)"' "$T/edt-bpf.json"
+
+# a configured root qdisc before: fq replaces it, and it comes back with its handle and options
+ip netns exec tx tc qdisc add dev v_tx root handle 5: tbf rate 100mbit burst 32k latency 50ms
+snap >"$T/before-tbf"
+measure tbf
+ip netns exec tx $TXPACE send --quiet --backend edt --seconds 1 --report "$T/tbf.json" \
+	192.168.67.2:5004 tone:440 2>"$T/tbf.err"
+endrx
+jqc "edt over a configured tbf root: completed" "$T/tbf.json" '.complete and .early == 0'
+snap >"$T/after-tbf"
+cmp -s "$T/before-tbf" "$T/after-tbf" && pass "edt over tbf: tbf 5: restored exactly" ||
+	fail "edt over tbf: tbf 5: restored exactly" "$(diff "$T/before-tbf" "$T/after-tbf" | tail -n 2 | tr '\n' ' ')"
+ip netns exec tx tc qdisc del dev v_tx root
+
+# fq's horizon: packets handed over further ahead are dropped, and every drop is reported
+ip netns exec tx $TXPACE send --quiet --backend edt --lead 20 --fq-horizon 5 --seconds 0.5 \
+	--report "$T/hz.json" 192.168.67.2:5004 tone:440 2>"$T/hz.err"
+rc=$?
+jqc "horizon: every packet beyond fq's horizon is reported dropped" "$T/hz.json" \
+	'.dropped == 500 and .sent == 0 and (.complete | not)'
+[ $rc -eq 1 ] && grep -q "dropped by the qdisc" "$T/hz.err" && pass "horizon: exit 1 naming the drops" ||
+	fail "horizon: exit 1 naming the drops" "rc $rc: $(tail -n 1 "$T/hz.err")"
+
+# etf (software: a veth has no launch-time hardware) on CLOCK_TAI
+measure etf
+# (TCG wakes etf's watchdog up to several ms late: a delta that covers it)
+ip netns exec tx $TXPACE send --quiet --backend etf --etf-delta 20000 --seconds 2 --report "$T/etf.json" \
+	192.168.67.2:5004 tone:440 2>"$T/etf.err"
+rc=$?
+endrx
+jqc "etf: software etf on CLOCK_TAI installed" "$T/etf.json" '.kernel.setup | test("root etf CLOCK_TAI.*software")'
+jqc "etf: every packet left, none before its launch time, no etf drops" "$T/etf.json" \
+	'.complete and .sent == 2000 and .early == 0 and .txtime_invalid == 0 and .txtime_missed == 0'
+jqc "etf: the receiver got all 2000 in order" "$T/etf.rx" '.packets == 2000 and .lost == 0 and .reordered == 0'
+snap >"$T/after-etf"
+cmp -s "$T/before" "$T/after-etf" && pass "etf: restored exactly" || fail "etf: restored exactly"
+
+# etf drops packets that are late at enqueue, and txpace reports them: stop the sender for
+# 300 ms mid-stream (its lead is 20 ms), so the packets it hands over afterwards are late
+ip netns exec tx $TXPACE send --backend etf --etf-delta 5000 --seconds 2 --report "$T/etfl.json" \
+	192.168.67.2:5004 tone:440 >"$T/etfl.out" 2>&1 &
+S=$!
+for i in $(seq 1 100); do grep -q . /run/txpace/v_tx@*.state 2>/dev/null && break; sleep 0.05; done
+sleep 0.5	# well into the stream (a stimulus, not a synchronization)
+kill -STOP $S; sleep 0.3; kill -CONT $S
+wait $S
+rc=$?
+jqc "etf late: the late packets are counted from etf's error queue" "$T/etfl.json" \
+	'(.txtime_invalid + .txtime_missed) >= 100 and (.complete | not)'
+[ $rc -eq 1 ] && grep -q "etf dropped" "$T/etfl.out" && pass "etf late: exit 1 with the etf drops named" ||
+	fail "etf late: exit 1 with the etf drops named" "rc $rc"
+snap >"$T/after-etfl"
+cmp -s "$T/before" "$T/after-etfl" && pass "etf late: restored exactly" || fail "etf late: restored exactly"
+
+$TXPACE probe >"$T/probe.txt" 2>&1
+cat "$T/probe.txt"
+rm -rf "$T"
+exit $FAILED
