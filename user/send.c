@@ -620,6 +620,30 @@ static int write_report(struct send_ctx *s, const char *path)
 			json_uint(&j, "watch_on_time", w.on_time);
 			json_uint(&j, "xmit_seen", w.xmit_seen);
 			json_uint(&j, "watch_events", kpace_events(s->kp));
+			/* how late the kernel timer fired after each deadline (1 us buckets) */
+			uint64_t tot = 0, acc = 0;
+			double q[] = { 0.5, 0.99, 0.999 }, v[3] = { 0 }, mx = 0;
+			int qi = 0;
+
+			for (int b = 0; b < TXP_LAT_BUCKETS; b++) {
+				tot += w.lat[b];
+			}
+			for (int b = 0; b < TXP_LAT_BUCKETS && tot; b++) {
+				acc += w.lat[b];
+				while (qi < 3 && (double)acc >= q[qi] * (double)tot) {
+					v[qi++] = b;
+				}
+				if (w.lat[b]) {
+					mx = b;
+				}
+			}
+			json_obj(&j, "watch_lateness_us");
+			json_uint(&j, "count", tot);
+			json_num(&j, "p50", v[0]);
+			json_num(&j, "p99", v[1]);
+			json_num(&j, "p999", v[2]);
+			json_num(&j, "max", mx);
+			json_end(&j, '}');
 		}
 		json_hist(&j, "xmit_error_us", &st->dep_xmit);
 		json_end(&j, '}');

@@ -49,7 +49,9 @@ one_line "packet time out of range" 2 "ptime" "$TXPACE" send --ptime 30ms 127.0.
 one_line "unknown format" 2 "format" "$TXPACE" send --format L20 127.0.0.1:5004 tone:440
 one_line "too many channels" 2 "channels" "$TXPACE" send --channels 9 127.0.0.1:5004 tone:440
 one_line "unknown option" 2 "unknown option" "$TXPACE" send --bogus 127.0.0.1:5004 tone:440
-one_line "backend not built" 2 "backend" "$TXPACE" send --backend edt 127.0.0.1:5004 tone:440
+one_line "unknown backend" 2 "backend" "$TXPACE" send --backend fq 127.0.0.1:5004 tone:440
+one_line "--stamp without edt" 2 "stamp" "$TXPACE" send --backend rt --stamp bpf 127.0.0.1:5004 tone:440
+one_line "--lead not below --lookahead" 2 "lead" "$TXPACE" send --lead 200 127.0.0.1:5004 tone:440
 one_line "packet too big for UDP" 1 "more than UDP" "$TXPACE" send --rate 192000 --channels 8 \
 	--ptime 20ms 127.0.0.1:5004 tone:440
 one_line "bad destination" 1 "not HOST" "$TXPACE" send 127.0.0.1:99999 tone:440
