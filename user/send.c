@@ -679,6 +679,9 @@ static void summary(struct send_ctx *s)
 	       atomic_load(&st->underruns));
 	printf("departure error (%s stamp - launch): p50 %s  p99 %s  p99.9 %s  max %s\n",
 	       which, a, b, c, d);
+	if (s->o.auto_reason[0]) {
+		printf("backend %s chosen: %s\n", s->o.backend, s->o.auto_reason);
+	}
 	if (atomic_load(&st->early)) {
 		printf("left before their launch time: %" PRIu64 " packets\n", atomic_load(&st->early));
 	}
@@ -731,7 +734,7 @@ static int kernel_setup(struct send_ctx *s, char *err, size_t errlen)
 			o->stamp = pc.stamp;
 		}
 		snprintf(o->auto_reason, sizeof(o->auto_reason), "%s", pc.reason);
-		pr_info("backend %s: %s", o->backend, pc.reason);
+		pr_debug("backend %s: %s", o->backend, pc.reason);
 	}
 	if (!strcmp(o->backend, "edt") && !o->stamp) {
 		o->stamp = "bpf";
