@@ -20,9 +20,10 @@ ip link add kb$$a type veth peer name kb$$b
 ip link set kb$$a netns ${NS}tx && ip link set kb$$b netns ${NS}rx
 ip -n ${NS}tx addr add 192.168.68.1/24 dev kb$$a && ip -n ${NS}rx addr add 192.168.68.2/24 dev kb$$b
 ip -n ${NS}tx link set kb$$a up && ip -n ${NS}rx link set kb$$b up
-ip netns exec ${NS}rx sh -c 'exec 3<>/dev/null; python3 -c "
-import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\",5004))
-while True: s.recv(65536)"' &
+# a plain receiver (nothing bounces); ip execs python, so $RX is its PID
+ip netns exec ${NS}rx python3 -c '
+import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0",5004))
+while True: s.recv(65536)' >/dev/null 2>&1 </dev/null &
 RX=$!
 trap 'kill $RX 2>/dev/null; cleanup' EXIT
 

@@ -33,6 +33,9 @@ struct demo {
 	int json;
 };
 
+static int run_with(struct demo *d, const char *backend, const char *stamp,
+		    struct measure_report *out, char *why, size_t whylen);
+
 static int new_netns(int orig)
 {
 	int fd;
@@ -104,10 +107,19 @@ static int setup(struct demo *d)
 	return rc;
 }
 
-/* One run: measure in rx, send in tx, each in a child process; the report comes back on a pipe. */
+/*
+ * One run: measure in rx, send in tx, each in a child process; the report comes back on a pipe.
+ * @stamp: NULL, or --stamp for edt. @why: the sender's stderr (its one-line reason), or NULL.
+ */
 static int run_one(struct demo *d, const char *backend, struct measure_report *out)
 {
-	int ready[2] = { -1, -1 }, res[2] = { -1, -1 }, status = 0, rc = -EIO;
+	return run_with(d, backend, NULL, out, NULL, 0);
+}
+
+static int run_with(struct demo *d, const char *backend, const char *stamp,
+		    struct measure_report *out, char *why, size_t whylen)
+{
+	int ready[2] = { -1, -1 }, res[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, rc = -EIO;
 	pid_t mpid = -1, spid;
 	char secs[16], rb;
 	ssize_t n;
@@ -143,6 +155,10 @@ static int run_one(struct demo *d, const char *backend, struct measure_report *o
 		goto out;	/* the receiver could not start */
 	}
 	snprintf(secs, sizeof(secs), "%d", d->seconds);
+	if (why && pipe2(errp, O_CLOEXEC)) {
+		rc = -errno;
+		goto out;
+	}
 	spid = fork();
 	if (spid < 0) {
 		rc = -errno;
@@ -151,12 +167,30 @@ static int run_one(struct demo *d, const char *backend, struct measure_report *o
 	if (spid == 0) {
 		char *argv[] = { "send", "--quiet", "--seconds", secs, "--backend", (char *)backend,
 				 "--format", "L24", "--ptime", "1ms", RX_ADDR ":" PORT, "tone:1000",
-				 NULL };
+				 NULL, NULL, NULL };
+		int argc = 12;
 
+		if (stamp) {
+			argv[argc++] = "--stamp";
+			argv[argc++] = (char *)stamp;
+		}
+		if (errp[1] >= 0) {
+			dup2(errp[1], STDERR_FILENO);
+		}
 		if (setns(d->tx_ns, CLONE_NEWNET)) {
 			_exit(EXIT_FAIL);
 		}
-		_exit(cmd_send((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv));
+		_exit(cmd_send(argc, argv));
+	}
+	if (errp[1] >= 0) {
+		close(errp[1]);
+		errp[1] = -1;
+		n = read(errp[0], why, whylen - 1);
+		why[n > 0 ? n : 0] = 0;
+		why[strcspn(why, "\n")] = 0;
+		if (!strncmp(why, "txpace: error: ", 15)) {
+			memmove(why, why + 15, strlen(why + 15) + 1);
+		}
 	}
 	while (waitpid(spid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -181,6 +215,9 @@ out:
 		}
 		if (res[i] >= 0) {
 			close(res[i]);
+		}
+		if (errp[i] >= 0) {
+			close(errp[i]);
 		}
 	}
 	return rc;
@@ -289,4 +326,44 @@ out:
 		close(d.orig_ns);
 	}
 	return ret;
+}
+
+int demo_calibrate(int seconds, struct calib_row *rows, int max)
+{
+	static const struct {
+		const char *name, *backend, *stamp;
+	} b[] = {
+		{ "edt (bpf)", "edt", "bpf" }, { "edt (txtime)", "edt", "txtime" },
+		{ "etf", "etf", NULL }, { "rt", "rt", NULL },
+	};
+	struct demo d = { .orig_ns = -1, .tx_ns = -1, .rx_ns = -1, .seconds = seconds };
+	int n = 0, rc = setup(&d);
+
+	if (rc) {
+		n = rc;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]) && n < max; i++, n++) {
+		struct calib_row *r = &rows[n];
+
+		memset(r, 0, sizeof(*r));
+		r->name = b[i].name;
+		r->backend = b[i].backend;
+		r->stamp = b[i].stamp;
+		r->ok = run_with(&d, b[i].backend, b[i].stamp, &r->m, r->why, sizeof(r->why)) == 0;
+		if (!r->ok && !r->why[0]) {
+			snprintf(r->why, sizeof(r->why), "the run failed");
+		}
+	}
+out:
+	if (d.tx_ns >= 0) {
+		close(d.tx_ns);
+	}
+	if (d.rx_ns >= 0) {
+		close(d.rx_ns);
+	}
+	if (d.orig_ns >= 0) {
+		close(d.orig_ns);
+	}
+	return n;
 }

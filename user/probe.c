@@ -36,6 +36,8 @@
 #include "txpace/clock.h"
 #include "txpace/cmd.h"
 #include "txpace/json.h"
+#include "txpace/measure.h"
+#include <inttypes.h>
 
 
 struct check {
@@ -450,9 +452,14 @@ int cmd_probe(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "json", no_argument, 'j', NULL, "print JSON" },
+		{ "calibrate", no_argument, 'c', NULL, "also run each backend over a throwaway veth pair and measure it" },
+		{ "seconds", required_argument, 's', "N", "calibrate: seconds per backend 1..60 (default 3)" },
 		{ "help", no_argument, 'h', NULL, "this help" },
 		{ 0 },
 	};
+	struct calib_row cal[8];
+	int ncal = 0, calibrate = 0, best = -1;
+	long secs = 3;
 	struct probe pr;
 	struct probe_choice ch;
 	struct utsname u;
@@ -463,6 +470,12 @@ int cmd_probe(int argc, char **argv)
 	while ((k = cli_next(&c, argc, argv)) != -1) {
 		if (k == 'j') {
 			json = 1;
+		} else if (k == 'c') {
+			calibrate = 1;
+		} else if (k == 's') {
+			if (cli_long(&c, "seconds", optarg, 1, 60, &secs)) {
+				return EXIT_USAGE;
+			}
 		} else if (k == 'h') {
 			cli_help(&c, stdout);
 			return EXIT_OK;
@@ -481,6 +494,20 @@ int cmd_probe(int argc, char **argv)
 	uname(&u);
 	probe_run(&pr, argc - optind == 1 ? argv[optind] : NULL, -1);
 	choose(&pr, &ch);
+	if (calibrate) {
+		ncal = demo_calibrate((int)secs, cal, 8);
+		if (ncal < 0) {
+			pr_err("cannot calibrate: %s%s", strerror(-ncal),
+			       ncal == -EPERM ? " (run as root)" : "");
+			return EXIT_FAIL;
+		}
+		for (int i = 0; i < ncal; i++) {
+			if (cal[i].ok && cal[i].m.lost == 0 &&
+			    (best < 0 || cal[i].m.dev_p99 < cal[best].m.dev_p99)) {
+				best = i;
+			}
+		}
+	}
 	if (json) {
 		struct json j;
 
@@ -502,6 +529,23 @@ int cmd_probe(int argc, char **argv)
 		if (!strcmp(ch.backend, "edt")) {
 			json_str(&j, "stamp", ch.stamp);
 		}
+		if (calibrate) {
+			json_arr(&j, "calibration");
+			for (int i = 0; i < ncal; i++) {
+				json_obj(&j, NULL);
+				json_str(&j, "name", cal[i].name);
+				json_str(&j, "backend", cal[i].backend);
+				json_bool(&j, "ok", cal[i].ok);
+				if (cal[i].ok) {
+					measure_report_json(&j, "receiver", &cal[i].m);
+				} else {
+					json_str(&j, "why", cal[i].why);
+				}
+				json_end(&j, '}');
+			}
+			json_end(&j, ']');
+			json_str(&j, "calibrated", best >= 0 ? cal[best].name : "");
+		}
 		json_end(&j, '}');
 		json_done(&j);
 		return EXIT_OK;
@@ -512,6 +556,26 @@ int cmd_probe(int argc, char **argv)
 	}
 	printf("backend: %s%s%s (%s)\n", ch.backend, strcmp(ch.backend, "edt") ? "" : ", --stamp ",
 	       strcmp(ch.backend, "edt") ? "" : ch.stamp, ch.reason);
+	if (calibrate) {
+		printf("\ncalibration: %ld s of 1 ms L24 stereo per backend over a veth pair between "
+		       "throwaway namespaces;\n|deviation| of kernel receive stamps from the fitted "
+		       "schedule (us):\n", secs);
+		printf("  %-14s %8s %8s %8s %9s %6s\n", "backend", "p50", "p99", "p99.9", "max", "lost");
+		for (int i = 0; i < ncal; i++) {
+			if (cal[i].ok) {
+				printf("  %-14s %8.1f %8.1f %8.1f %9.1f %6" PRIu64 "\n", cal[i].name,
+				       cal[i].m.dev_p50, cal[i].m.dev_p99, cal[i].m.dev_p999,
+				       cal[i].m.dev_max, (uint64_t)cal[i].m.lost);
+			} else {
+				printf("  %-14s unavailable: %s\n", cal[i].name, cal[i].why);
+			}
+		}
+		if (best >= 0) {
+			printf("lowest p99 here: %s%s\n", cal[best].name,
+			       strcmp(cal[best].backend, ch.backend) ? " (not what auto chose: pass "
+			       "--backend to use it)" : "");
+		}
+	}
 	return EXIT_OK;
 }
 

@@ -59,4 +59,15 @@ int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r
 void measure_report_json(struct json *j, const char *key, const struct measure_report *r);
 void measure_report_text(FILE *f, const char *title, const struct measure_report *r);
 
+/* `txpace probe --calibrate`: each backend for a few seconds over a throwaway veth pair. */
+struct calib_row {
+	const char *name, *backend, *stamp;
+	int ok;
+	char why[200];		/* why it could not run (the sender's one line) */
+	struct measure_report m;
+};
+
+/** @return rows filled (each available backend measured), or -errno */
+int demo_calibrate(int seconds, struct calib_row *rows, int max);
+
 #endif

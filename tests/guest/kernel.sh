@@ -121,6 +121,15 @@ jqc "etf late: the late packets are counted from etf's error queue" "$T/etfl.jso
 snap >"$T/after-etfl"
 cmp -s "$T/before" "$T/after-etfl" && pass "etf late: restored exactly" || fail "etf late: restored exactly"
 
+# --calibrate: every backend measured for a second over its own throwaway veth pair
+$TXPACE probe --calibrate --seconds 1 --json >"$T/cal.json" 2>"$T/cal.err"
+jqc "probe --calibrate: edt (bpf) and edt (txtime) and rt measured, nothing lost" "$T/cal.json" \
+	'[.calibration[] | select(.name == "edt (bpf)" or .name == "edt (txtime)" or .name == "rt") | .ok and .receiver.packets == 1000 and .receiver.lost == 0] | length == 3 and all'
+jqc "probe --calibrate: names the lowest p99" "$T/cal.json" '.calibrated | length > 0'
+snap >"$T/after-cal"
+cmp -s "$T/before" "$T/after-cal" && pass "probe --calibrate: left the guest's own veth untouched" || fail "probe --calibrate: left the guest's own veth untouched"
+$TXPACE probe --calibrate --seconds 1 2>&1 | sed -n '/^calibration/,$p'
+
 $TXPACE probe >"$T/probe.txt" 2>&1
 cat "$T/probe.txt"
 rm -rf "$T"

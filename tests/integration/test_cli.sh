@@ -75,6 +75,15 @@ else
 	skip "probe: egress attach" "this kernel has no clsact: $(jq -r .reasons.clsact "$T/probe.json")"
 fi
 check "cleanup with nothing to restore" "$TXPACE" cleanup
+"$TXPACE" probe --calibrate --seconds 1 --json >"$T/cal.json" 2>"$T/cal.err"
+check "probe --calibrate: rt measured over a throwaway veth pair, nothing lost" \
+	jq_check "$T/cal.json" '.calibration[] | select(.name == "rt") | .ok and .receiver.packets == 1000 and .receiver.lost == 0'
+if jq -e '.fq' "$T/cal.json" >/dev/null; then
+	check "probe --calibrate: edt measured (fq here)" jq_check "$T/cal.json" '.calibration[] | select(.name == "edt (bpf)") | .ok'
+else
+	check "probe --calibrate: edt unavailable, the reason names fq" \
+		jq_check "$T/cal.json" '.calibration[] | select(.name == "edt (bpf)") | (.ok | not) and (.why | test("no fq qdisc"))'
+fi
 for c in send measure demo probe cleanup list relay; do
 	check "$c --help" bash -c "'$TXPACE' $c --help | grep -q '^usage: txpace $c'"
 done

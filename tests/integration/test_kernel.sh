@@ -77,9 +77,31 @@ in_tx "$TXPACE" send --quiet --backend rt --watch --seconds 1 $RX4:5006 tone:440
 rc=$?
 check "lock: the second txpace on the interface exits 1 with one line naming the first" \
 	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/second.err') -eq 1 ] && grep -q 'in use by another txpace (pid $first)' '$T/second.err'"
+# a researcher's view while it runs: the pinned maps print with field names (BTF)
+key=$(ls /run/txpace | sed -n 's/^\(v_tx@[0-9]*\)\.state$/\1/p' | head -n 1)
+for i in $(seq 1 100); do	# until its first packets have gone through the egress program
+	nsenter -t "$first" -m bpftool -j map dump pinned "/sys/fs/bpf/txpace/$key/flows" >"$T/flows.json" 2>&1
+	jq -e '.[0].formatted.value.stamped > 0' "$T/flows.json" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+check "bpftool: the pinned flows map dumps with field names" jq -e '.[0].formatted.value.stamped > 0 and (.[0].formatted.value | has("correction_ns"))' "$T/flows.json"
+nsenter -t "$first" -m bpftool -j map dump pinned "/sys/fs/bpf/txpace/$key/wstats" >"$T/wstats.json" 2>&1
+check "bpftool: the watchdog's counters are readable by name" jq -e '.[0].formatted.value.checked > 0' "$T/wstats.json"
 wait $first
 check "lock: the first stream completed untouched" jq_check "$T/first.json" '.complete and .kernel.watch_checked == 3000'
 check "lock: restored exactly" cmp "$T/before" <(snap)
+
+# link down and up mid-stream: followed and said (packets meanwhile cannot leave: exit 1)
+bg_tx "$T/link.err" "$TXPACE" send --backend rt --watch --seconds 3 $RX4:5004 tone:440
+tx=$BG
+for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+in_tx ip link set v_tx down
+for i in $(seq 1 100); do grep -q "went down" "$T/link.err" && break; sleep 0.05; done
+in_tx ip link set v_tx up
+wait $tx
+check "link: down is reported" grep -q "v_tx went down" "$T/link.err"
+check "link: up again is reported, with the setup checked" grep -q "v_tx is up again; the pacing setup survived" "$T/link.err"
+check "link: restored exactly" cmp "$T/before" <(snap)
 
 # kill -9: the journal stays; `txpace cleanup` restores from it
 bg_tx /dev/null "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
