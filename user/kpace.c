@@ -67,6 +67,8 @@ struct kpace {
 	int link_down;
 	int timer;		/* the deadline watchdog runs (bpf_timer with BPF_F_TIMER_ABS) */
 	int64_t txtime_offset;	/* software etf dequeues delta early: times are shifted by delta */
+	int prog_fd;		/* the egress program attached */
+	int64_t next_check;	/* when to check that our qdisc and filter are still there */
 };
 
 static int fail(char *err, size_t len, int rc, const char *fmt, ...)
@@ -538,6 +540,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int attach_filter(struct kpace *k, char *err, size_t errlen);
+
 static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 {
 	const struct kpace_cfg *c = &k->cfg;
@@ -635,12 +639,19 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 		}
 		k->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, k, NULL);
 	}
-	/* clsact: ours to remove if it was not there; else only our filter is */
-	int existed = has_clsact(k->nl, k->ifindex);
+	k->prog_fd = bpf_program__fd(prog);
+	return attach_filter(k, err, errlen);
+}
 
+/* clsact (journaled when txpace creates it) + txpace's cls_bpf filter on egress. */
+static int attach_filter(struct kpace *k, char *err, size_t errlen)
+{
+	int existed = has_clsact(k->nl, k->ifindex), rc;
+
+	/* clsact: ours to remove if it was not there; else only our filter is */
 	journal(k, existed ? "did filter" : "did clsact");
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = k->ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = bpf_program__fd(prog), .handle = TXP_FILTER_HANDLE,
+	LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = k->prog_fd, .handle = TXP_FILTER_HANDLE,
 		    .priority = TXP_FILTER_PRIO, .flags = BPF_TC_F_REPLACE);
 	if (!existed) {
 		rc = bpf_tc_hook_create(&hook);
@@ -962,13 +973,34 @@ static int check_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, voi
 	return 0;
 }
 
-/* After a link comes back: are our root qdisc and clsact still there? */
+/* Are our root qdisc and clsact still there? */
 static int ours_intact(struct kpace *k)
 {
 	struct intact in = { 0 };
 
 	nl_qdisc_list(k->nl, k->ifindex, check_qdisc, &in);
 	return (k->cfg.qdisc == KPACE_QDISC_KEEP || in.root) && (!k->skel || in.clsact);
+}
+
+/* Someone (or a driver reset) removed our setup: put it back. @return 0 or -errno */
+static int reattach(struct kpace *k)
+{
+	struct intact in = { 0 };
+	char err[256];
+	int rc = 0;
+
+	nl_qdisc_list(k->nl, k->ifindex, check_qdisc, &in);
+	if (k->cfg.qdisc != KPACE_QDISC_KEEP && !in.root) {
+		char desc[sizeof(k->desc)];
+
+		memcpy(desc, k->desc, sizeof(desc));
+		rc = install_root(k, err, sizeof(err));
+		memcpy(k->desc, desc, sizeof(desc));
+	}
+	if (!rc && k->skel && !in.clsact) {
+		rc = attach_filter(k, err, sizeof(err));
+	}
+	return rc;
 }
 
 int kpace_poll(struct kpace *k, char *msg, size_t len)
@@ -983,6 +1015,21 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 		if (k->nevents != before) {
 			snprintf(msg, len, "%s%s", k->event_msg,
 				 k->nevents - before > 1 ? " (and more)" : "");
+			return 1;
+		}
+	}
+	/* every 2 s: is the setup still there? (a `tc qdisc del`, a driver reset) */
+	int64_t now = mono_ns();
+
+	if (!k->link_down && now >= k->next_check) {
+		k->next_check = now + 2 * NSEC_PER_SEC;
+		if (!ours_intact(k)) {
+			int rc = reattach(k);
+
+			snprintf(msg, len, rc ? "txpace's qdisc or egress filter was removed from %s and "
+				 "could not be put back (%s): packets leave unpaced" :
+				 "txpace's qdisc or egress filter was removed from %s: re-attached", k->ifname,
+				 strerror(-rc));
 			return 1;
 		}
 	}
@@ -1005,8 +1052,12 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 			snprintf(msg, len, "%s is up again; the pacing setup survived (%s)", k->ifname,
 				 k->skel ? "qdisc and egress program in place" : "qdisc in place");
 		} else {
-			snprintf(msg, len, "%s is up again but txpace's qdisc or filter is gone: "
-				 "packets now leave unpaced", k->ifname);
+			int rc = reattach(k);
+
+			snprintf(msg, len, rc ? "%s is up again but txpace's qdisc or filter is gone and "
+				 "could not be put back (%s): packets leave unpaced" :
+				 "%s is up again; txpace's qdisc and filter were gone: re-attached",
+				 k->ifname, strerror(-rc));
 		}
 		return 1;
 	}

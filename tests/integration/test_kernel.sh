@@ -132,4 +132,19 @@ else
 	check "edt refused: the tbf root qdisc is back exactly, nothing else changed" cmp "$T/before2" <(snap)
 	check "edt refused: no state file left" test -z "$(state_files)"
 fi
+
+# someone deletes txpace's clsact mid-stream: noticed within 2 s, re-attached, said, and the
+# packets after it are stamped and watched again; the exit still restores exactly
+snap >"$T/before3"
+bg_tx "$T/reattach.err" "$TXPACE" send --backend rt --watch --grace 20000 --seconds 4 \
+	--report "$T/reattach.json" $RX4:5004 tone:440
+tx=$BG
+for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+in_tx tc qdisc del dev v_tx clsact
+for i in $(seq 1 100); do grep -q "re-attached" "$T/reattach.err" && break; sleep 0.05; done
+check "re-attach: the removal was noticed and said" grep -q "egress filter was removed from v_tx: re-attached" "$T/reattach.err"
+check "re-attach: the filter is back while sending" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress"
+wait $tx
+check "re-attach: packets after it were stamped again" jq_check "$T/reattach.json" '.kernel.stamped >= 1500 and .kernel.stamped < 4000'
+check "re-attach: restored exactly" cmp "$T/before3" <(snap)
 exit $FAILED
