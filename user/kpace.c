@@ -443,7 +443,7 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 			return fail(err, errlen, rc, "%s: cannot install mqprio for etf: %s", k->ifname,
 				    strerror(-rc));
 		}
-		parent = TXP_HANDLE | 1;
+		parent = TXP_HANDLE | k->tx_queues;	/* the last queue's class */
 	}
 	rc = nl_qdisc_etf(k->nl, k->ifindex, parent, parent == TC_H_ROOT ? TXP_HANDLE : 0,
 			  c->etf_delta_ns, 1);
@@ -716,6 +716,26 @@ int kpace_probe_timer_abs(char *why, size_t len)
 
 /* ---- the handle ---- */
 
+/* The queues in use (sysfs queues/tx-N), not the allocated ones netlink reports. */
+static unsigned real_tx_queues(const char *ifname, unsigned allocated)
+{
+	char path[128];
+	unsigned n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d) {
+		return allocated ? allocated : 1;
+	}
+	while ((e = readdir(d))) {
+		n += !strncmp(e->d_name, "tx-", 3);
+	}
+	closedir(d);
+	return n ? n : 1;
+}
+
 struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t errlen)
 {
 	struct kpace *k = calloc(1, sizeof(*k));
@@ -768,9 +788,9 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 		goto bad;
 	}
 	snprintf(k->ifname, sizeof(k->ifname), "%s", link.name);
-	k->tx_queues = link.tx_queues ? link.tx_queues : 1;
-	if (!strcmp(link.kind, "veth") || k->ifindex == 1) {
-		k->tx_queues = 1;	/* veth's queues share one path: root fq is what counts */
+	k->tx_queues = real_tx_queues(k->ifname, link.tx_queues);
+	if (k->ifindex == 1) {
+		k->tx_queues = 1;	/* loopback */
 	}
 	if (!(link.flags & IFF_UP)) {
 		fail(err, errlen, -ENETDOWN, "%s is down", k->ifname);

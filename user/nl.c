@@ -323,12 +323,12 @@ int nl_qdisc_mqprio(struct nl *nl, int ifindex, uint32_t handle, unsigned queues
 	struct nlmsghdr *nlh = qdisc_req(nl, ifindex, TC_H_ROOT, handle, "mqprio");
 	struct tc_mqprio_qopt q = { .num_tc = 2, .hw = 0 };
 
-	/* traffic class 1 = queue 0, for priority @prio only; class 0 = the other queues */
+	/* class 1 = the last queue, for priority @prio only; class 0 = the others (offsets rise) */
 	q.prio_tc_map[prio & 15] = 1;
-	q.count[1] = 1;
-	q.offset[1] = 0;
 	q.count[0] = (uint16_t)(queues - 1);
-	q.offset[0] = 1;
+	q.offset[0] = 0;
+	q.count[1] = 1;
+	q.offset[1] = (uint16_t)(queues - 1);
 	mnl_attr_put(nlh, TCA_OPTIONS, sizeof(q), &q);
 	return talk(nl, nlh);
 }

@@ -55,7 +55,7 @@ int nl_qdisc_fq(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle,
 		const struct nl_fq *p);
 /** Root mq (one child per TX queue). */
 int nl_qdisc_mq(struct nl *nl, int ifindex, uint32_t handle);
-/** Root mqprio: class 1 = queue 0 for socket priority @prio, class 0 = queues 1..@queues-1. */
+/** Root mqprio: class 1 = the last queue for socket priority @prio, class 0 = the others. */
 int nl_qdisc_mqprio(struct nl *nl, int ifindex, uint32_t handle, unsigned queues, int prio);
 /** etf (CLOCK_TAI) at @parent; @offload asks for NIC launch time. */
 int nl_qdisc_etf(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle, int32_t delta_ns,

@@ -121,6 +121,35 @@ jqc "etf late: the late packets are counted from etf's error queue" "$T/etfl.jso
 snap >"$T/after-etfl"
 cmp -s "$T/before" "$T/after-etfl" && pass "etf late: restored exactly" || fail "etf late: restored exactly"
 
+# a multi-queue device: mq with an fq per queue for edt; mqprio with etf on queue 0 for etf
+ip -n tx link add mq_tx numtxqueues 4 type veth peer name mq_rx netns rx &&
+	ip -n tx addr add 192.168.68.1/24 dev mq_tx && ip -n rx addr add 192.168.68.2/24 dev mq_rx &&
+	ip -n tx link set mq_tx up && ip -n rx link set mq_rx up
+mqsnap() { ip netns exec tx tc qdisc show dev mq_tx; }
+mqsnap >"$T/mq-before"
+ip netns exec rx $TXPACE measure --json --listen 0.0.0.0:5006 >"$T/mq.rx" 2>/dev/null &
+M=$!
+for i in $(seq 1 200); do ip netns exec rx cat /proc/net/udp | grep -q ':138E ' && break; sleep 0.05; done
+ip netns exec tx $TXPACE send --quiet --backend edt --seconds 1 --report "$T/mq.json" \
+	192.168.68.2:5006 tone:440 2>"$T/mq.err" &
+S=$!
+for i in $(seq 1 100); do ip netns exec tx tc qdisc show dev mq_tx | grep -q "qdisc mq 7470" && break; sleep 0.05; done
+ip netns exec tx tc qdisc show dev mq_tx >"$T/mq-during"
+wait $S
+endrx
+[ "$(grep -c '^qdisc fq ' "$T/mq-during")" -eq 4 ] && grep -q '^qdisc mq 7470: root' "$T/mq-during" &&
+	pass "multi-queue edt: mq root with an fq on each of the 4 queues" ||
+	fail "multi-queue edt: mq root with an fq on each of the 4 queues" "$(tr '\n' ' ' <"$T/mq-during")"
+jqc "multi-queue edt: completed, none early" "$T/mq.json" '.complete and .early == 0 and (.kernel.setup | test("mq \\+ fq"))'
+jqc "multi-queue edt: the receiver got all 1000" "$T/mq.rx" '.packets == 1000 and .lost == 0'
+mqsnap | cmp -s "$T/mq-before" - && pass "multi-queue edt: restored exactly" || fail "multi-queue edt: restored exactly"
+ip netns exec tx $TXPACE send --quiet --backend etf --etf-delta 20000 --seconds 1 --report "$T/mqe.json" \
+	192.168.68.2:5006 tone:440 2>"$T/mqe.err"
+jqc "multi-queue etf: mqprio + etf, every packet left, none early, no etf drops" "$T/mqe.json" \
+	'(.kernel.setup | test("mqprio \\+ etf")) and .sent == 1000 and .early == 0 and .txtime_invalid == 0 and .txtime_missed == 0' ||
+	tail -n 2 "$T/mqe.err"
+mqsnap | cmp -s "$T/mq-before" - && pass "multi-queue etf: restored exactly" || fail "multi-queue etf: restored exactly"
+
 # --calibrate: every backend measured for a second over its own throwaway veth pair
 $TXPACE probe --calibrate --seconds 1 --json >"$T/cal.json" 2>"$T/cal.err"
 jqc "probe --calibrate: edt (bpf) and edt (txtime) and rt measured, nothing lost" "$T/cal.json" \
