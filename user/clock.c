@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/timex.h>
 
 #include "txpace/clock.h"
 
@@ -79,10 +80,24 @@ int64_t clocks_track(struct clocks *c)
 {
 	int64_t w = 0;
 	int64_t real = sample_offset(CLOCK_REALTIME, &w);
-	int64_t tai = sample_offset(CLOCK_TAI, &w);
-	int64_t old_real = atomic_exchange(&c->off_real, real);
-	int64_t old_tai = atomic_exchange(&c->off_tai, tai);
-	int64_t step = 0;
+	int64_t tai, old_real = atomic_load(&c->off_real), step = 0, old_tai;
+	struct timex tx = { .modes = 0 };
+
+	/*
+	 * A sample no narrower than the change it shows cannot tell a step from a preempted read
+	 * (seen under emulation: ms-wide sandwiches): keep the earlier offset then.
+	 */
+	if (c->first_mono && w > 20 * NSEC_PER_USEC && llabs(real - old_real) < w) {
+		real = old_real;
+	}
+	/* TAI - REALTIME is whole seconds, the kernel's own offset: exact, not sampled */
+	if (adjtimex(&tx) >= 0) {
+		tai = real + (int64_t)tx.tai * NSEC_PER_SEC;
+	} else {
+		tai = sample_offset(CLOCK_TAI, &w);
+	}
+	atomic_store(&c->off_real, real);
+	old_tai = atomic_exchange(&c->off_tai, tai);
 
 	atomic_store(&c->width, w);
 	if (c->first_mono) {

@@ -55,6 +55,7 @@ struct pacer {
 	int64_t last_send;
 	int64_t last_launch;		/* kernel backends: the last packet handed over leaves then */
 	uint32_t last_seq;
+	uint64_t last_xmit;		/* the previous packet read back from the ring */
 	struct pacer_stats st;
 };
 
@@ -328,6 +329,10 @@ static void harvest(struct pacer *p, uint16_t seq)
 
 	if (kpace_slot(p->cfg.kp, seq, &sl) == 0 && sl.xmit_ns) {
 		add_err(&p->st, &p->st.dep_xmit, (int64_t)(sl.xmit_ns - sl.launch_ns));
+		if (sl.xmit_ns < p->last_xmit) {
+			atomic_fetch_add(&p->st.xmit_reordered, 1);
+		}
+		p->last_xmit = sl.xmit_ns;
 	}
 }
 

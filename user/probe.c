@@ -26,6 +26,7 @@
 #include "txpace/kpace.h"
 #include "txpace/probe.h"
 #include "txpace/wifi.h"
+#include "txpace/genl.h"
 #include <arpa/inet.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -276,21 +277,31 @@ static void check_tsinfo(const char *ifname, struct check *c)
 {
 	struct ethtool_ts_info ti = { .cmd = ETHTOOL_GET_TS_INFO };
 	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint32_t ts = 0;
+	int phc = -1, fd;
+	const char *via = "ETHTOOL_MSG_TSINFO_GET";
 
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ti;
-	c->ok = fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 &&
-		(ti.so_timestamping & SOF_TIMESTAMPING_TX_HARDWARE);
-	if (c->ok) {
-		snprintf(c->why, sizeof(c->why), "%s: hardware TX stamps, PHC /dev/ptp%d", ifname,
-			 ti.phc_index);
-	} else {
-		snprintf(c->why, sizeof(c->why), "%s: no hardware TX stamps (software stamps only)",
-			 ifname);
+	/* ethtool netlink; the ioctl on kernels before 5.11 */
+	if (ethtool_tsinfo((int)if_nametoindex(ifname), &ts, &phc)) {
+		via = "ETHTOOL_GET_TS_INFO";
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		ifr.ifr_data = (void *)&ti;
+		if (fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
+			ts = ti.so_timestamping;
+			phc = ti.phc_index;
+		}
+		if (fd >= 0) {
+			close(fd);
+		}
 	}
-	if (fd >= 0) {
-		close(fd);
+	c->ok = (ts & SOF_TIMESTAMPING_TX_HARDWARE) != 0;
+	if (c->ok) {
+		snprintf(c->why, sizeof(c->why), "%s: hardware TX stamps, PHC /dev/ptp%d (%s)", ifname,
+			 phc, via);
+	} else {
+		snprintf(c->why, sizeof(c->why), "%s: no hardware TX stamps (software stamps only; %s)",
+			 ifname, via);
 	}
 }
 

@@ -646,6 +646,7 @@ static int write_report(struct send_ctx *s, const char *path)
 			json_end(&j, '}');
 		}
 		json_hist(&j, "xmit_error_us", &st->dep_xmit);
+		json_uint(&j, "xmit_reordered", atomic_load(&st->xmit_reordered));
 		json_end(&j, '}');
 	}
 	json_num(&j, "duration_s", (double)(mono_ns() - s->t_begin) / 1e9);

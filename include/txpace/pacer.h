@@ -37,6 +37,7 @@ struct pacer_stats {
 	_Atomic uint64_t dropped;	/* refused by the qdisc (ENOBUFS: fq horizon or flow limit) */
 	_Atomic uint64_t txtime_invalid, txtime_missed;	/* etf's error-queue reports */
 	_Atomic uint32_t first_drop_seq, last_drop_seq;
+	_Atomic uint64_t xmit_reordered;	/* --watch: reached the driver before an earlier packet */
 	_Atomic int last_error;		/* errno of the last send/ICMP error */
 	/* the first and last datagram that came back (their first bytes; read after the join) */
 	uint8_t first_bounce[16], last_bounce[16];

@@ -55,8 +55,11 @@ for stamp in bpf txtime; do
 	# fq really held them: handed over 20 ms ahead, yet they left within TCG's few ms of launch
 	jqc "$n: fq held each packet until its time (median departure within 5 ms of launch)" \
 		"$T/$n.json" '.stamps_us.snd.p50 < 5000'
-	jqc "$n: the receiver got all 2000 in order, none lost or duplicated" "$T/$n.rx" \
-		'.packets == 2000 and .lost == 0 and .reordered == 0 and .duplicates == 0' ||
+	jqc "$n: the driver got them in launch order (tracepoint)" "$T/$n.json" '.kernel.xmit_reordered == 0'
+	# (the receiver's order is not asserted: veth hands packets to the CPU-local backlog of
+	# whichever of the guest's 2 vCPUs released them, and TCG can delay one by milliseconds)
+	jqc "$n: the receiver got all 2000, none lost or duplicated" "$T/$n.rx" \
+		'.packets == 2000 and .lost == 0 and .duplicates == 0' ||
 		{ cat "$T/$n.rxerr"; head -c 300 "$T/$n.rx"; }
 	if [ $stamp = bpf ]; then
 		jqc "$n: the egress program stamped every packet from the ring" "$T/$n.json" \
@@ -100,7 +103,7 @@ endrx
 jqc "etf: software etf on CLOCK_TAI installed" "$T/etf.json" '.kernel.setup | test("root etf CLOCK_TAI.*software")'
 jqc "etf: every packet left, none before its launch time, no etf drops" "$T/etf.json" \
 	'.complete and .sent == 2000 and .early == 0 and .txtime_invalid == 0 and .txtime_missed == 0'
-jqc "etf: the receiver got all 2000 in order" "$T/etf.rx" '.packets == 2000 and .lost == 0 and .reordered == 0'
+jqc "etf: the receiver got all 2000" "$T/etf.rx" '.packets == 2000 and .lost == 0 and .duplicates == 0'
 snap >"$T/after-etf"
 cmp -s "$T/before" "$T/after-etf" && pass "etf: restored exactly" || fail "etf: restored exactly"
 
@@ -149,6 +152,21 @@ jqc "multi-queue etf: mqprio + etf, every packet left, none early, no etf drops"
 	'(.kernel.setup | test("mqprio \\+ etf")) and .sent == 1000 and .early == 0 and .txtime_invalid == 0 and .txtime_missed == 0' ||
 	tail -n 2 "$T/mqe.err"
 mqsnap | cmp -s "$T/mq-before" - && pass "multi-queue etf: restored exactly" || fail "multi-queue etf: restored exactly"
+
+# AES67 (launch times on CLOCK_REALTIME, the PTP timescale; no ptp4l here: unlocked, said)
+# through edt (converted to CLOCK_MONOTONIC for the ring) and etf (CLOCK_TAI)
+ip -n tx route add 224.0.0.0/4 dev v_tx && ip -n rx route add 224.0.0.0/4 dev v_rx
+for b in edt etf; do
+	ip netns exec rx $TXPACE measure --json --listen 239.69.0.1:5004 --iface v_rx >"$T/a-$b.rx" 2>/dev/null &
+	M=$!
+	for i in $(seq 1 200); do ip netns exec rx cat /proc/net/udp | grep -q ':138C ' && break; sleep 0.05; done
+	ip netns exec tx $TXPACE send --quiet --profile aes67 --backend $b --etf-delta 20000 --seconds 1 \
+		--sap-interval 0 --iface v_tx --report "$T/a-$b.json" 239.69.0.1 tone:440 2>"$T/a-$b.err"
+	endrx
+	jqc "aes67 via $b: every packet left, none before its launch time" "$T/a-$b.json" \
+		'.sent == 1000 and .early == 0 and .txtime_invalid == 0 and .txtime_missed == 0 and .stamps_us.snd.count >= 990'
+	jqc "aes67 via $b: the receiver got all 1000" "$T/a-$b.rx" '.packets == 1000 and .lost == 0 and .duplicates == 0'
+done
 
 # --calibrate: every backend measured for a second over its own throwaway veth pair
 $TXPACE probe --calibrate --seconds 1 --json >"$T/cal.json" 2>"$T/cal.err"
