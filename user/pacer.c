@@ -2,6 +2,7 @@
 /* Pacer module: the send loop shared by every backend, burst-limited catch-up, departure stamps. */
 #include <errno.h>
 #include <time.h>
+#include <sys/timex.h>
 #include <linux/errqueue.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ struct pacer {
 	int64_t last_launch;		/* kernel backends: the last packet handed over leaves then */
 	uint32_t last_seq;
 	uint64_t last_xmit;		/* the previous packet read back from the ring */
+	int64_t tai_offset;		/* CLOCK_TAI - CLOCK_REALTIME (whole seconds, from the kernel) */
 	struct pacer_stats st;
 };
 
@@ -188,9 +190,9 @@ static void on_event(void *ctx, const struct txstamp_event *ev)
 	if (p->be->kernel && ev->kind != TXSTAMP_SND) {
 		return;
 	}
-	/* stamps are CLOCK_REALTIME; launch times are in the pacer's clock */
-	int64_t t = p->cfg.clock == CLOCK_REALTIME
-			    ? ev->realtime_ns
+	/* stamps are CLOCK_REALTIME; launch times are in the pacer's clock (TAI: exact offset) */
+	int64_t t = p->cfg.clock == CLOCK_REALTIME ? ev->realtime_ns
+		    : p->cfg.clock == CLOCK_TAI ? ev->realtime_ns + p->tai_offset
 			    : clocks_from_mono(p->clk, p->cfg.clock,
 					       clocks_to_mono(p->clk, CLOCK_REALTIME, ev->realtime_ns));
 
@@ -379,8 +381,10 @@ static int kernel_send(struct pacer *p, struct pkt *pk)
 	if (p->be->txtime_clock == CLOCK_MONOTONIC) {
 		txtime = (uint64_t)mono;
 	} else if (p->be->txtime_clock == CLOCK_TAI) {
-		txtime = (uint64_t)((p->cfg.clock == CLOCK_TAI
-				     ? pk->launch_ns : clocks_from_mono(p->clk, CLOCK_TAI, mono)) +
+		/* TAI - REALTIME is the kernel's whole-second offset: no sampled conversion */
+		txtime = (uint64_t)((p->cfg.clock == CLOCK_TAI ? pk->launch_ns
+				     : p->cfg.clock == CLOCK_REALTIME ? pk->launch_ns + p->tai_offset
+				     : clocks_from_mono(p->clk, CLOCK_TAI, mono)) +
 				    p->cfg.txtime_offset_ns);
 	}
 	publish(p, pk, mono);
@@ -515,6 +519,11 @@ int pacer_start(struct pacer *p)
 	int rc;
 
 	p->key_by_seq = 1;
+	{
+		struct timex tx = { .modes = 0 };
+
+		p->tai_offset = adjtimex(&tx) >= 0 ? (int64_t)tx.tai * NSEC_PER_SEC : 0;
+	}
 	for (size_t i = 0; i < KEY_WINDOW; i++) {
 		p->keys[i].key = (uint32_t)i + 1;	/* matches no key until written */
 	}

@@ -747,8 +747,10 @@ static int kernel_setup(struct send_ctx *s, char *err, size_t errlen)
 	kc.qdisc = !strcmp(o->backend, "edt") ? KPACE_QDISC_FQ
 		   : !strcmp(o->backend, "etf") ? KPACE_QDISC_ETF : KPACE_QDISC_KEEP;
 	kc.bpf_stamp = !strcmp(o->backend, "edt") && !strcmp(o->stamp, "bpf");
-	if (!strcmp(o->backend, "etf") && s->d.clock == CLOCK_MONOTONIC) {
-		/* launch times stay MONOTONIC in the schedule; the pacer converts them to TAI */
+	if (!strcmp(o->backend, "etf") && s->d.clock == CLOCK_MONOTONIC &&
+	    o->profile == &profile_rtp) {
+		/* etf's clock is TAI: schedule on it, so launch times need no conversion at all */
+		s->d.clock = CLOCK_TAI;
 	}
 	s->kp = kpace_open(&kc, s->d.fd, err, errlen);
 	return s->kp ? 0 : -EIO;
