@@ -59,15 +59,17 @@ check "withheld: the one-line event names a packet that never reached the egress
 check "withheld: the sender reports the refused send" jq_check "$T/withheld.json" '.send_errors == 1 and (.complete | not)'
 check "withheld: restored exactly" cmp "$T/before" <(snap)
 
-# SIGTERM mid-stream: restored
-bg_tx "$T/term.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
-tx=$BG
-for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
-check "sigterm: the egress filter was attached while sending" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress"
-kill -TERM $tx
-wait $tx
-check "sigterm: restored exactly" cmp "$T/before" <(snap)
-check "sigterm: no state file left" test -z "$(state_files)"
+# SIGTERM, SIGHUP, SIGINT mid-stream: restored
+for sig in TERM HUP INT; do
+	bg_tx "$T/sig.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
+	tx=$BG
+	for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+	check "sig$sig: the egress filter was attached while sending" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress"
+	kill -$sig $tx
+	wait $tx
+	check "sig$sig: restored exactly" cmp "$T/before" <(snap)
+	check "sig$sig: no state file left" test -z "$(state_files)"
+done
 
 # two processes on one interface: the second is refused with one line, the first unharmed
 bg_tx "$T/first.err" "$TXPACE" send --quiet --backend rt --watch --seconds 3 --report "$T/first.json" $RX4:5004 tone:440
