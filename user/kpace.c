@@ -154,7 +154,21 @@ struct save_ctx {
 	struct kpace *k;
 	int clsact;
 	int rc;
+	char classful[32];	/* a configured qdisc whose classes txpace could not put back */
 };
+
+/* Qdiscs whose classes are made one by one (tc class add): the journal keeps qdiscs only. */
+static int has_user_classes(const char *kind)
+{
+	static const char *const k[] = { "htb", "hfsc", "drr", "qfq", "cbq", "ets", "taprio", NULL };
+
+	for (int i = 0; k[i]; i++) {
+		if (!strcmp(kind, k[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void *arg)
 {
@@ -164,6 +178,9 @@ static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void
 	if (!strcmp(q->kind, "clsact") || !strcmp(q->kind, "ingress")) {
 		sc->clsact = 1;
 		return 0;
+	}
+	if (q->handle && has_user_classes(q->kind) && !sc->classful[0]) {
+		snprintf(sc->classful, sizeof(sc->classful), "%s", q->kind);
 	}
 	if (!sc->k || nlh->nlmsg_len * 2 + 1 > sizeof(hex) - 16) {
 		return 0;
@@ -393,10 +410,18 @@ static uint32_t fq_flow_limit(const struct kpace_cfg *c)
 static int install_root(struct kpace *k, char *err, size_t errlen)
 {
 	const struct kpace_cfg *c = &k->cfg;
-	struct save_ctx sc = { k, 0, 0 };
+	struct save_ctx sc = { NULL, 0, 0, "" };
 	int rc;
 
+	/* first look: a tree with hand-made classes is not replaced (it could not be restored) */
 	rc = nl_qdisc_list(k->nl, k->ifindex, save_qdisc, &sc);
+	if (!rc && sc.classful[0]) {
+		return fail(err, errlen, -EBUSY, "%s has a configured %s qdisc with classes, which txpace "
+			    "could not restore exactly: remove it first, or use --backend rt", k->ifname,
+			    sc.classful);
+	}
+	sc.k = k;
+	rc = rc ? rc : nl_qdisc_list(k->nl, k->ifindex, save_qdisc, &sc);
 	if (rc) {
 		return fail(err, errlen, rc, "%s: cannot read its qdiscs: %s", k->ifname, strerror(-rc));
 	}

@@ -135,6 +135,21 @@ else
 	check "edt refused: no state file left" test -z "$(state_files)"
 fi
 
+# a classful root with hand-made classes: refused before anything changes (the journal keeps
+# qdiscs, not classes, so it could not be put back exactly)
+in_tx tc qdisc del dev v_tx root
+in_tx tc qdisc add dev v_tx root handle 1: htb default 10
+in_tx tc class add dev v_tx parent 1: classid 1:10 htb rate 50mbit
+snapc() { snap; in_tx tc class show dev v_tx; }
+snapc >"$T/before-htb"
+in_tx "$TXPACE" send --quiet --backend edt --seconds 1 $RX4:5004 tone:440 2>"$T/htb.err"
+rc=$?
+check "htb with classes: edt refused with one line naming it" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/htb.err') -eq 1 ] && grep -q 'htb qdisc with classes' '$T/htb.err'"
+check "htb with classes: qdiscs and classes untouched" cmp "$T/before-htb" <(snapc)
+check "htb with classes: no state file left" test -z "$(state_files)"
+in_tx tc qdisc del dev v_tx root
+
 # someone deletes txpace's clsact mid-stream: noticed within 2 s, re-attached, said, and the
 # packets after it are stamped and watched again; the exit still restores exactly
 snap >"$T/before3"
