@@ -62,7 +62,8 @@ struct kpace {
 	struct txp_slot *ring;
 	struct txp_flow_key flow_key;
 	int flows_fd, wstats_fd;
-	uint64_t nevents;
+	uint64_t nevents, nevents_unstamped;
+	uint64_t last_published;	/* the latest launch time in the ring (MONOTONIC) */
 	char event_msg[160];
 	int link_down;
 	int timer;		/* the deadline watchdog runs (bpf_timer with BPF_F_TIMER_ABS) */
@@ -552,6 +553,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	k->nevents++;
+	if (!(e->flags & TXP_SLOT_STAMPED)) {
+		k->nevents_unstamped++;
+	}
 	if (e->xmit_ns) {
 		snprintf(k->event_msg, sizeof(k->event_msg), "watchdog: packet seq %u reached the "
 			 "driver %.3f ms after its launch time", e->seq,
@@ -956,6 +960,21 @@ void kpace_publish(struct kpace *k, uint16_t seq, uint64_t launch_mono)
 	s->egress_ns = s->txtime_ns = s->xmit_ns = 0;
 	s->seq = seq;
 	__atomic_store_n(&s->flags, TXP_SLOT_VALID, __ATOMIC_RELEASE);
+	k->last_published = launch_mono;
+}
+
+void kpace_settle(struct kpace *k)
+{
+	if (k->timer && k->last_published) {
+		struct timespec ts = ns_to_ts((int64_t)k->last_published + k->cfg.grace_ns +
+					      2 * NSEC_PER_MSEC);
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+		}
+	}
+	if (k->rb) {
+		ring_buffer__consume(k->rb);
+	}
 }
 
 int kpace_slot(const struct kpace *k, uint16_t seq, struct txp_slot *out)
@@ -1000,6 +1019,11 @@ int kpace_set_correction(struct kpace *k, int64_t ns)
 uint64_t kpace_events(const struct kpace *k)
 {
 	return k->nevents;
+}
+
+uint64_t kpace_events_unstamped(const struct kpace *k)
+{
+	return k->nevents_unstamped;
 }
 
 struct intact {

@@ -620,6 +620,7 @@ static int write_report(struct send_ctx *s, const char *path)
 			json_uint(&j, "watch_on_time", w.on_time);
 			json_uint(&j, "xmit_seen", w.xmit_seen);
 			json_uint(&j, "watch_events", kpace_events(s->kp));
+			json_uint(&j, "watch_events_unstamped", kpace_events_unstamped(s->kp));
 			/* how late the kernel timer fired after each deadline (1 us buckets) */
 			uint64_t tot = 0, acc = 0;
 			double q[] = { 0.5, 0.99, 0.999 }, v[3] = { 0 }, mx = 0;
@@ -1068,6 +1069,9 @@ int cmd_send(int argc, char **argv)
 	atomic_store(&s.stop, 1);
 	pthread_join(s.producer, NULL);
 	pacer_join(s.pacer);
+	if (s.kp) {
+		kpace_settle(s.kp);	/* the watchdog's last deadlines, before anything is reported */
+	}
 	if (tty && !s.o.quiet) {
 		status_line(&s, 1);
 	}

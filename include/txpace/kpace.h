@@ -45,6 +45,8 @@ int64_t kpace_txtime_offset(const struct kpace *k);
 const char *kpace_describe(const struct kpace *k);
 /** Publish packet @seq's CLOCK_MONOTONIC launch time to the schedule ring (no syscall). */
 void kpace_publish(struct kpace *k, uint16_t seq, uint64_t launch_mono);
+/** Wait until the watchdog has passed the last published deadline; read its last events. */
+void kpace_settle(struct kpace *k);
 /** Read slot @seq back (what the kernel saw). @return 0, -ENOENT when it was overwritten */
 int kpace_slot(const struct kpace *k, uint16_t seq, struct txp_slot *out);
 /** The flow's counters. @return 0 or -errno */
@@ -60,6 +62,8 @@ int kpace_set_correction(struct kpace *k, int64_t ns);
 int kpace_poll(struct kpace *k, char *msg, size_t len);
 /** Number of missed-deadline events read from the ring buffer so far. */
 uint64_t kpace_events(const struct kpace *k);
+/** Of those, packets that never reached the egress program (dropped before tc). */
+uint64_t kpace_events_unstamped(const struct kpace *k);
 /**
  * `txpace cleanup`: restore interfaces a crashed txpace left changed (@ifname NULL: all).
  * Prints what it did. @return the number of interfaces restored, or -errno

@@ -37,8 +37,12 @@ in_tx "$TXPACE" send --quiet --backend rt --watch --grace 20000 --seconds 2 \
 check "watch: the stream completed" jq_check "$T/watch.json" '.complete and .sent == 2000'
 check "watch: the egress program stamped every packet" jq_check "$T/watch.json" '.kernel.stamped == 2000 and .kernel.no_slot == 0'
 check "watch: the tracepoint saw every packet reach the driver" jq_check "$T/watch.json" '.kernel.xmit_seen == 2000 and .kernel.xmit_error_us.count >= 1900'
-check "watch: the timer fired at every deadline and found each packet at the driver" \
-	jq_check "$T/watch.json" '.kernel.watch_checked == 2000 and .kernel.watch_on_time == 2000 and .kernel.watch_missed == 0'
+check "watch: the timer fired at every deadline and checked every packet" \
+	jq_check "$T/watch.json" '.kernel.watch_checked == 2000 and .kernel.watch_on_time + .kernel.watch_missed == 2000 and .kernel.watch_on_time >= 1980'
+# the timer's verdict and the tracepoint's hand-off times (read back from the ring) are two
+# measurements: a miss must show as a hand-off later than the 20 ms grace, and none without one
+check "watch: misses agree with the hand-off times (grace 20 ms)" \
+	jq_check "$T/watch.json" 'if .kernel.watch_missed == 0 then .kernel.xmit_error_us.max <= 20100 else .kernel.xmit_error_us.max > 19900 end and .kernel.watch_events == .kernel.watch_missed'
 # the driver hand-off and the SND stamp measure the same instant two ways
 check "watch: hand-off (tracepoint) and SND stamp medians agree within 50 us" \
 	jq_check "$T/watch.json" '((.kernel.xmit_error_us.p50 - .stamps_us.snd.p50) | fabs) < 50'
@@ -52,8 +56,9 @@ printf 'table ip txpwithhold {\n chain out {\n  type filter hook output priority
 in_tx "$TXPACE" send --backend rt --watch --grace 20000 --seconds 1 \
 	--report "$T/withheld.json" $RX4:5004 tone:440 >"$T/withheld.out" 2>&1
 in_tx nft delete table ip txpwithhold
-check "withheld: the watchdog counted exactly one missed deadline" \
-	jq_check "$T/withheld.json" '.kernel.watch_missed == 1 and .kernel.watch_checked == 1000 and .kernel.watch_events == 1'
+# (a VM stall can make another packet late too; only the withheld one never reaches tc)
+check "withheld: the watchdog reported exactly one packet that never reached the egress program" \
+	jq_check "$T/withheld.json" '.kernel.watch_events_unstamped == 1 and .kernel.watch_missed >= 1 and .kernel.watch_checked == 1000 and .kernel.watch_events == .kernel.watch_missed'
 check "withheld: the one-line event names a packet that never reached the egress program" \
 	grep -q 'had not reached the driver .* (never reached the egress program)' "$T/withheld.out"
 check "withheld: the sender reports the refused send" jq_check "$T/withheld.json" '.send_errors == 1 and (.complete | not)'
