@@ -84,6 +84,19 @@ out:
 	return rc;
 }
 
+/* Closing the last descriptors destroys the namespaces and the veth pair with them. */
+static void close_all(struct demo *d)
+{
+	int *fds[] = { &d->tx_ns, &d->rx_ns, &d->orig_ns };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	}
+}
+
 static int setup(struct demo *d)
 {
 	int rc;
@@ -316,15 +329,7 @@ int cmd_demo(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	if (d.tx_ns >= 0) {
-		close(d.tx_ns);
-	}
-	if (d.rx_ns >= 0) {
-		close(d.rx_ns);
-	}
-	if (d.orig_ns >= 0) {
-		close(d.orig_ns);
-	}
+	close_all(&d);
 	return ret;
 }
 
@@ -356,14 +361,6 @@ int demo_calibrate(int seconds, struct calib_row *rows, int max)
 		}
 	}
 out:
-	if (d.tx_ns >= 0) {
-		close(d.tx_ns);
-	}
-	if (d.rx_ns >= 0) {
-		close(d.rx_ns);
-	}
-	if (d.orig_ns >= 0) {
-		close(d.orig_ns);
-	}
+	close_all(&d);
 	return n;
 }

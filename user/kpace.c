@@ -153,8 +153,6 @@ static size_t hex_get(const char *s, uint8_t *out, size_t max)
 
 struct save_ctx {
 	struct kpace *k;
-	int clsact;
-	int rc;
 	char classful[32];	/* a configured qdisc whose classes txpace could not put back */
 };
 
@@ -177,8 +175,7 @@ static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void
 	char hex[8192];
 
 	if (!strcmp(q->kind, "clsact") || !strcmp(q->kind, "ingress")) {
-		sc->clsact = 1;
-		return 0;
+		return 0;	/* not ours to save: txpace only ever adds a filter or a clsact */
 	}
 	if (q->handle && has_user_classes(q->kind) && !sc->classful[0]) {
 		snprintf(sc->classful, sizeof(sc->classful), "%s", q->kind);
@@ -191,12 +188,29 @@ static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void
 	return journal(sc->k, "qdisc %s %08x %08x %s", q->kind, q->parent, q->handle, hex);
 }
 
+/* What is on the interface now: txpace's root qdisc, a clsact (anyone's). */
+struct intact {
+	int root, clsact;
+};
+
+static int check_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void *arg)
+{
+	struct intact *in = arg;
+
+	if (!strcmp(q->kind, "clsact")) {
+		in->clsact = 1;
+	} else if (q->parent == TC_H_ROOT && q->handle == TXP_HANDLE) {
+		in->root = 1;
+	}
+	return 0;
+}
+
 static int has_clsact(struct nl *nl, int ifindex)
 {
-	struct save_ctx sc = { 0 };
+	struct intact in = { 0 };
 
-	nl_qdisc_list(nl, ifindex, save_qdisc, &sc);
-	return sc.clsact;
+	nl_qdisc_list(nl, ifindex, check_qdisc, &in);
+	return in.clsact;
 }
 
 static void rm_pins(const char *dir)
@@ -411,7 +425,7 @@ static uint32_t fq_flow_limit(const struct kpace_cfg *c)
 static int install_root(struct kpace *k, char *err, size_t errlen)
 {
 	const struct kpace_cfg *c = &k->cfg;
-	struct save_ctx sc = { NULL, 0, 0, "" };
+	struct save_ctx sc = { NULL, "" };
 	int rc;
 
 	/* first look: a tree with hand-made classes is not replaced (it could not be restored) */
@@ -1024,22 +1038,6 @@ uint64_t kpace_events(const struct kpace *k)
 uint64_t kpace_events_unstamped(const struct kpace *k)
 {
 	return k->nevents_unstamped;
-}
-
-struct intact {
-	int root, clsact;
-};
-
-static int check_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void *arg)
-{
-	struct intact *in = arg;
-
-	if (!strcmp(q->kind, "clsact")) {
-		in->clsact = 1;
-	} else if (q->parent == TC_H_ROOT && q->handle == TXP_HANDLE) {
-		in->root = 1;
-	}
-	return 0;
 }
 
 /* Are our root qdisc and clsact still there? */

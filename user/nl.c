@@ -62,8 +62,11 @@ static struct nlmsghdr *put_req(struct nl *nl, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-/* Send one request and wait for its ACK. @return 0 or the kernel's -errno */
-static int talk(struct nl *nl, struct nlmsghdr *nlh)
+/*
+ * Send one request and hand every answer to @cb (may be NULL) until the ACK or the end of a
+ * dump. @return 0 or the kernel's -errno
+ */
+static int run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 {
 	ssize_t n;
 	int rc;
@@ -76,9 +79,15 @@ static int talk(struct nl *nl, struct nlmsghdr *nlh)
 		if (n < 0) {
 			return -errno;
 		}
-		rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, NULL, NULL);
+		rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, cb, arg);
 	} while (rc > 0);
 	return rc < 0 ? -errno : 0;
+}
+
+/* Send one request and wait for its ACK. @return 0 or the kernel's -errno */
+static int talk(struct nl *nl, struct nlmsghdr *nlh)
+{
+	return run(nl, nlh, NULL, NULL);
 }
 
 int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_ns_fd)
@@ -174,21 +183,8 @@ int nl_link_del(struct nl *nl, const char *ifname)
 /* Send a dump request and hand every answer to @cb. @return 0 or -errno */
 static int dump(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 {
-	ssize_t n;
-	int rc;
-
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
-		return -errno;
-	}
-	do {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-		if (n < 0) {
-			return -errno;
-		}
-		rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, cb, arg);
-	} while (rc > 0);
-	return rc < 0 ? -errno : 0;
+	return run(nl, nlh, cb, arg);
 }
 
 struct qlist {
@@ -395,23 +391,14 @@ int nl_link_get(struct nl *nl, int ifindex, struct nl_link *out)
 	struct nlmsghdr *nlh = put_req(nl, RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	struct linkq lq = { ifindex, out, 0 };
-	ssize_t n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = ifindex;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
-		return -errno;
-	}
-	n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-	if (n < 0) {
-		return -errno;
-	}
-	rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, link_cb, &lq);
-	if (rc < 0) {
-		return -errno;
+	rc = run(nl, nlh, link_cb, &lq);	/* the answer, then the ACK */
+	if (rc) {
+		return rc;
 	}
 	return lq.found ? 0 : -ENODEV;
 }
@@ -432,22 +419,14 @@ int nl_route_oif(struct nl *nl, int family, const void *dst)
 {
 	struct nlmsghdr *nlh = put_req(nl, RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	int oif = 0;
-	ssize_t n;
+	int oif = 0, rc;
 
-	nlh->nlmsg_flags = NLM_F_REQUEST;
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
 	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
-		return -errno;
-	}
-	n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-	if (n < 0) {
-		return -errno;
-	}
-	if (mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, route_cb, &oif) < 0) {
-		return -errno;
+	rc = run(nl, nlh, route_cb, &oif);	/* the answer, then the ACK */
+	if (rc) {
+		return rc;
 	}
 	return oif > 0 ? oif : -ENETUNREACH;
 }

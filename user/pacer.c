@@ -351,7 +351,7 @@ static void publish(struct pacer *p, const struct pkt *pk, int64_t mono)
 }
 
 /* Remember @pk's launch time under its stamp key, once it was handed over. */
-static void sent_ok(struct pacer *p, const struct pkt *pk)
+static void sent_ok(struct pacer *p, const struct pkt *pk, int64_t t0, int64_t user_err)
 {
 	uint32_t key = p->key_by_seq ? pk->seq : p->key;
 
@@ -359,6 +359,34 @@ static void sent_ok(struct pacer *p, const struct pkt *pk)
 	p->keys[key % KEY_WINDOW].launch = pk->launch_ns;
 	p->key++;
 	atomic_fetch_add_explicit(&p->st.sent, 1, memory_order_relaxed);
+	add_err(&p->st, &p->st.dep_user, user_err);
+	/* handed over after its launch time (+ the threshold): it leaves late */
+	if (t0 - pk->launch_ns > p->cfg.late_ns) {
+		atomic_fetch_add_explicit(&p->st.late, 1, memory_order_relaxed);
+	}
+}
+
+/* After the send, whether it worked or not: history, bookkeeping, the ring slot back. */
+static void packet_done(struct pacer *p, const struct pkt *pk, int64_t t0)
+{
+	/* kept for retransmits even when this send failed: the receiver may ask for it */
+	if (p->hist) {
+		history_put(p->hist, pk->seq, pk->data, pk->len);
+	}
+	p->last_send = t0;
+	p->last_launch = pk->launch_ns;
+	p->last_seq = pk->seq;
+	p->nsent++;
+	ring_consume_release(p->ring);
+	if (p->nsent % DRAIN_EVERY == 0) {
+		txstamp_drain(p->fd, on_event, p);
+	}
+}
+
+static int64_t launch_mono(const struct pacer *p, const struct pkt *pk)
+{
+	return p->cfg.clock == CLOCK_MONOTONIC ? pk->launch_ns
+					       : clocks_to_mono(p->clk, p->cfg.clock, pk->launch_ns);
 }
 
 /*
@@ -376,8 +404,7 @@ static int kernel_send(struct pacer *p, struct pkt *pk)
 		return 1;
 	}
 	t0 = clock_ns(p->cfg.clock);
-	mono = p->cfg.clock == CLOCK_MONOTONIC ? pk->launch_ns
-					       : clocks_to_mono(p->clk, p->cfg.clock, pk->launch_ns);
+	mono = launch_mono(p, pk);
 	if (p->be->txtime_clock == CLOCK_MONOTONIC) {
 		txtime = (uint64_t)mono;
 	} else if (p->be->txtime_clock == CLOCK_TAI) {
@@ -391,24 +418,9 @@ static int kernel_send(struct pacer *p, struct pkt *pk)
 	if (xmit(p, pk, txtime)) {
 		atomic_fetch_add(&st->send_errors, 1);
 	} else {
-		sent_ok(p, pk);
-		add_err(st, &st->dep_user, t0 > handoff ? t0 - handoff : 0);
-		/* handed over after its launch time: it leaves late */
-		if (t0 - pk->launch_ns > p->cfg.late_ns) {
-			atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
-		}
+		sent_ok(p, pk, t0, t0 > handoff ? t0 - handoff : 0);
 	}
-	if (p->hist) {
-		history_put(p->hist, pk->seq, pk->data, pk->len);
-	}
-	p->last_send = t0;
-	p->last_launch = pk->launch_ns;
-	p->last_seq = pk->seq;
-	p->nsent++;
-	ring_consume_release(p->ring);
-	if (p->nsent % DRAIN_EVERY == 0) {
-		txstamp_drain(p->fd, on_event, p);
-	}
+	packet_done(p, pk, t0);
 	return 0;
 }
 
@@ -430,7 +442,7 @@ static void *pacer_main(void *arg)
 	}
 	for (;;) {
 		struct pkt *pk = next_packet(p);
-		int64_t deadline, t0, err;
+		int64_t deadline, t0;
 
 		if (!pk) {
 			break;
@@ -459,31 +471,15 @@ static void *pacer_main(void *arg)
 		}
 		p->be->wait(p, deadline);
 		t0 = clock_ns(p->cfg.clock);
-		publish(p, pk, p->cfg.clock == CLOCK_MONOTONIC
-				       ? pk->launch_ns : clocks_to_mono(p->clk, p->cfg.clock, pk->launch_ns));
+		publish(p, pk, launch_mono(p, pk));
 		rc = xmit(p, pk, 0);
 		if (rc) {
 			atomic_fetch_add(&st->send_errors, 1);
 		} else {
-			sent_ok(p, pk);
-			err = t0 - pk->launch_ns;
-			add_err(st, &st->dep_user, err);
-			if (err > p->cfg.late_ns) {
-				atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
-			}
-		}
-		/* kept for retransmits even when this send failed: the receiver may ask for it */
-		if (p->hist) {
-			history_put(p->hist, pk->seq, pk->data, pk->len);
+			sent_ok(p, pk, t0, t0 - pk->launch_ns);
 		}
 		p->last_sends[p->nsent % p->cfg.max_burst] = t0;
-		p->last_send = t0;
-		p->last_seq = pk->seq;
-		p->nsent++;
-		ring_consume_release(p->ring);
-		if (p->nsent % DRAIN_EVERY == 0) {
-			txstamp_drain(p->fd, on_event, p);
-		}
+		packet_done(p, pk, t0);
 	}
 	if (p->be->kernel && p->nsent) {
 		/* the last packets are still in the qdisc: the caller must not remove it before */

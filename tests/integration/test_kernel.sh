@@ -16,6 +16,15 @@ bg_tx() {
 	BG=$!
 	PIDS+=("$BG")
 }
+# wait_filter: until txpace's egress filter is on v_tx (10 s at most)
+wait_filter() {
+	local i
+	for i in $(seq 1 200); do
+		in_tx tc filter show dev v_tx egress | grep -q txp_egress && return 0
+		sleep 0.05
+	done
+	return 1
+}
 snap() { in_tx tc qdisc show dev v_tx; in_tx tc filter show dev v_tx egress; in_tx tc filter show dev v_tx ingress; }
 state_files() { ls /run/txpace 2>/dev/null | grep -F "v_tx@" ; }
 
@@ -68,7 +77,7 @@ check "withheld: restored exactly" cmp "$T/before" <(snap)
 for sig in TERM HUP INT; do
 	bg_tx "$T/sig.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
 	tx=$BG
-	for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+	wait_filter
 	check "sig$sig: the egress filter was attached while sending" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress"
 	kill -$sig $tx
 	wait $tx
@@ -101,7 +110,7 @@ check "lock: restored exactly" cmp "$T/before" <(snap)
 # link down and up mid-stream: followed and said (packets meanwhile cannot leave: exit 1)
 bg_tx "$T/link.err" "$TXPACE" send --backend rt --watch --seconds 3 $RX4:5004 tone:440
 tx=$BG
-for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+wait_filter
 in_tx ip link set v_tx down
 for i in $(seq 1 100); do grep -q "went down" "$T/link.err" && break; sleep 0.05; done
 in_tx ip link set v_tx up
@@ -113,7 +122,7 @@ check "link: restored exactly" cmp "$T/before" <(snap)
 # kill -9: the journal stays; `txpace cleanup` restores from it
 bg_tx /dev/null "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
 tx=$BG
-for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+wait_filter
 kill -9 $tx
 wait $tx 2>/dev/null
 check "kill -9: the change is still there and journaled" bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q txp_egress && ls /run/txpace | grep -q 'v_tx@.*state'"
@@ -161,7 +170,7 @@ snap >"$T/before3"
 bg_tx "$T/reattach.err" "$TXPACE" send --backend rt --watch --grace 20000 --seconds 4 \
 	--report "$T/reattach.json" $RX4:5004 tone:440
 tx=$BG
-for i in $(seq 1 200); do in_tx tc filter show dev v_tx egress | grep -q txp_egress && break; sleep 0.05; done
+wait_filter
 in_tx tc qdisc del dev v_tx clsact
 for i in $(seq 1 100); do grep -q "re-attached" "$T/reattach.err" && break; sleep 0.05; done
 check "re-attach: the removal was noticed and said" grep -q "egress filter was removed from v_tx: re-attached" "$T/reattach.err"
