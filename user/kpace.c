@@ -632,10 +632,9 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 	if (rc < 0) {
 		return fail(err, errlen, rc, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(-rc));
 	}
-	mkdir(KPACE_PIN_DIR, 0755);
 	snprintf(k->pin_dir, sizeof(k->pin_dir), "%s/%s", KPACE_PIN_DIR, k->key);
 	journal(k, "did pin %s", k->pin_dir);
-	rm_pins(k->pin_dir);
+	rm_pins(k->pin_dir);	/* a dead txpace's pins, if any (rm_pins also drops an empty parent) */
 	mkdir(KPACE_PIN_DIR, 0755);
 	if (mkdir(k->pin_dir, 0755) && errno != EEXIST) {
 		return fail(err, errlen, -errno, "cannot create %s: %s", k->pin_dir, strerror(errno));
