@@ -25,6 +25,18 @@ wait_filter() {
 	done
 	return 1
 }
+# wait_stamped PID OUT: until txpace PID's first packets went through the egress program (its
+# pinned flows map, read with bpftool in its mount namespace, dumped to OUT; 5 s at most)
+wait_stamped() {
+	local i key
+	for i in $(seq 1 100); do
+		key=$(ls /run/txpace | sed -n 's/^\(v_tx@[0-9]*\)\.state$/\1/p' | head -n 1)
+		nsenter -t "$1" -m bpftool -j map dump pinned "/sys/fs/bpf/txpace/$key/flows" >"$2" 2>&1
+		jq -e '.[0].formatted.value.stamped > 0' "$2" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
 snap() { in_tx tc qdisc show dev v_tx; in_tx tc filter show dev v_tx egress; in_tx tc filter show dev v_tx ingress; }
 state_files() { ls /run/txpace 2>/dev/null | grep -F "v_tx@" ; }
 
@@ -95,11 +107,7 @@ check "lock: the second txpace on the interface exits 1 with one line naming the
 	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/second.err') -eq 1 ] && grep -q 'in use by another txpace (pid $first)' '$T/second.err'"
 # a researcher's view while it runs: the pinned maps print with field names (BTF)
 key=$(ls /run/txpace | sed -n 's/^\(v_tx@[0-9]*\)\.state$/\1/p' | head -n 1)
-for i in $(seq 1 100); do	# until its first packets have gone through the egress program
-	nsenter -t "$first" -m bpftool -j map dump pinned "/sys/fs/bpf/txpace/$key/flows" >"$T/flows.json" 2>&1
-	jq -e '.[0].formatted.value.stamped > 0' "$T/flows.json" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+wait_stamped "$first" "$T/flows.json"
 check "bpftool: the pinned flows map dumps with field names" jq -e '.[0].formatted.value.stamped > 0 and (.[0].formatted.value | has("correction_ns"))' "$T/flows.json"
 nsenter -t "$first" -m bpftool -j map dump pinned "/sys/fs/bpf/txpace/$key/wstats" >"$T/wstats.json" 2>&1
 check "bpftool: the watchdog's counters are readable by name" jq -e '.[0].formatted.value.checked > 0' "$T/wstats.json"
@@ -170,7 +178,7 @@ snap >"$T/before3"
 bg_tx "$T/reattach.err" "$TXPACE" send --backend rt --watch --grace 20000 --seconds 4 \
 	--report "$T/reattach.json" $RX4:5004 tone:440
 tx=$BG
-wait_filter
+wait_stamped "$tx" "$T/reattach-flows.json"	# packets flow: the removal makes a gap
 in_tx tc qdisc del dev v_tx clsact
 for i in $(seq 1 100); do grep -q "re-attached" "$T/reattach.err" && break; sleep 0.05; done
 check "re-attach: the removal was noticed and said" grep -q "egress filter was removed from v_tx: re-attached" "$T/reattach.err"
