@@ -73,16 +73,37 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
 
-static __always_inline int flow_key(struct __sk_buff *skb, struct txp_flow_key *k, __u32 *l4)
+/*
+ * The 5-tuple of a UDP packet whose IP header starts @l3 bytes in: 14 after an Ethernet header,
+ * 0 on an L3 link (tun, WireGuard, ppp, ipip), where there is no link-layer header to read the
+ * protocol from, so the IP version nibble says which it is.
+ */
+static __always_inline int flow_key(struct __sk_buff *skb, struct txp_flow_key *k, __u32 *l4,
+				    __u32 l3)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
+	__u8 *nh;
+	int v;
 
-	if ((void *)(eth + 1) > end) {
+	if (l3 == ETH_HLEN) {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > end) {
+			return -1;
+		}
+		v = eth->h_proto == bpf_htons(ETH_P_IP) ? 4 : eth->h_proto == bpf_htons(ETH_P_IPV6) ? 6 : 0;
+		nh = (__u8 *)(eth + 1);
+	} else if (l3 == 0) {
+		nh = data;
+		if ((void *)(nh + 1) > end) {
+			return -1;
+		}
+		v = nh[0] >> 4;
+	} else {
 		return -1;
 	}
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
+	if (v == 4) {
+		struct iphdr *ip = (void *)nh;
 
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP || ip->ihl < 5 ||
 		    (ip->frag_off & bpf_htons(0x3fff))) {
@@ -92,18 +113,18 @@ static __always_inline int flow_key(struct __sk_buff *skb, struct txp_flow_key *
 		k->daddr[10] = k->daddr[11] = 0xff;
 		__builtin_memcpy(&k->saddr[12], &ip->saddr, 4);
 		__builtin_memcpy(&k->daddr[12], &ip->daddr, 4);
-		*l4 = sizeof(*eth) + ip->ihl * 4;
+		*l4 = l3 + ip->ihl * 4;
 		return 0;
 	}
-	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
+	if (v == 6) {
+		struct ipv6hdr *ip6 = (void *)nh;
 
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP) {
 			return -1;
 		}
 		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(k->daddr, &ip6->daddr, 16);
-		*l4 = sizeof(*eth) + sizeof(*ip6);
+		*l4 = l3 + sizeof(*ip6);
 		return 0;
 	}
 	return -1;
@@ -122,7 +143,10 @@ static __always_inline struct txp_slot *stamp(struct __sk_buff *skb, __u16 *seqp
 	__u16 seq;
 	__u64 t, now;
 
-	if (flow_key(skb, &k, &l4) || l4 > 60) {
+	__u32 z = 0;
+	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
+
+	if (!c || flow_key(skb, &k, &l4, c->l3_off) || l4 > 60) {
 		return NULL;
 	}
 	udp = data + l4;

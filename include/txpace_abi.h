@@ -47,6 +47,8 @@ struct txp_conf {
 	__u64 grace_ns;		/* a packet is missed when the driver has not had it by launch + this */
 	__u32 skb_data_off;	/* offsetof(struct sk_buff, data), found at run time (0 = not yet) */
 	__be16 cal_sport, cal_dport;	/* the flow whose packets find that offset */
+	__u32 l3_off;		/* where the IP header starts at tc egress: 14 (Ethernet) or 0 (L3 link) */
+	__u32 pad;
 };
 
 struct txp_wstats {

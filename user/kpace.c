@@ -8,11 +8,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/net_tstamp.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -55,6 +57,7 @@ struct kpace {
 	char ifname[32], key[64], state_path[128], pin_dir[160], desc[256];
 	int ifindex, lock_fd, state_fd;
 	unsigned tx_queues;
+	unsigned l3_off;	/* bytes before the IP header at tc egress (link type) */
 	struct nl *nl, *events_nl;
 	struct tc_egress *skel;
 	struct bpf_link *tp_link;
@@ -585,6 +588,30 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static int attach_filter(struct kpace *k, char *err, size_t errlen);
 
+/*
+ * Where the IP header starts at tc egress on a link of @type (ARPHRD_*): after the Ethernet
+ * header on Ethernet-like links (loopback too), at once on L3 links (tun, WireGuard, ppp, ipip,
+ * gre, sit: no link-layer header). @return the offset, or -1 for a link txpace cannot parse.
+ */
+static int link_l3_off(unsigned type)
+{
+	switch (type) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		return ETH_HLEN;
+	case ARPHRD_NONE:	/* tun (IFF_TUN), WireGuard */
+	case ARPHRD_PPP:
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:	/* ipip */
+	case ARPHRD_TUNNEL6:	/* ip6tnl */
+	case ARPHRD_IPGRE:
+	case ARPHRD_SIT:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 {
 	const struct kpace_cfg *c = &k->cfg;
@@ -620,7 +647,7 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 	}
 	struct txp_flow flow = { 0 };
 	struct txp_conf conf = { .grace_ns = (uint64_t)c->grace_ns, .cal_sport = k->flow_key.sport,
-				 .cal_dport = k->flow_key.dport };
+				 .cal_dport = k->flow_key.dport, .l3_off = k->l3_off };
 	uint32_t zero = 0;
 
 	if (bpf_map_update_elem(k->flows_fd, &k->flow_key, &flow, BPF_ANY) ||
@@ -838,6 +865,13 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 		fail(err, errlen, -ENETDOWN, "%s is down", k->ifname);
 		goto bad;
 	}
+	rc = link_l3_off(link.type);
+	if (rc < 0 && cfg->bpf_stamp) {
+		fail(err, errlen, -EPROTONOSUPPORT, "%s is a link of type %u, whose packets the egress "
+		     "program cannot parse: use --stamp txtime or --backend rt", k->ifname, link.type);
+		goto bad;
+	}
+	k->l3_off = rc < 0 ? 0 : (unsigned)rc;
 	state_key(k->ifname, k->key, sizeof(k->key));
 	rc = lock_iface(k, err, errlen);
 	if (rc) {

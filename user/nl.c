@@ -359,6 +359,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *arg)
 	}
 	lq->found = 1;
 	lq->out->flags = ifm->ifi_flags;
+	lq->out->type = ifm->ifi_type;
 	mnl_attr_for_each(a, nlh, sizeof(*ifm)) {
 		switch (mnl_attr_get_type(a)) {
 		case IFLA_NUM_TX_QUEUES:

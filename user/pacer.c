@@ -43,10 +43,10 @@ struct pacer {
 	/*
 	 * Stamps come back keyed by OPT_ID. Where the kernel takes SCM_TS_OPT_ID the key is the
 	 * packet's own sequence number; elsewhere it is the kernel's count of datagrams, which we
-	 * can only mirror (a send that fails after the kernel took a key shifts it by one).
+	 * can only mirror: a datagram the qdisc drops (ENOBUFS) has taken one too.
 	 */
 	int key_by_seq;
-	uint32_t key;			/* datagrams sent (the OPT_ID key without key_by_seq) */
+	uint32_t key;			/* keys the kernel took (sent + qdisc drops) without key_by_seq */
 	struct {
 		uint32_t key;
 		int64_t launch;
@@ -245,6 +245,15 @@ static int xmit(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 		}
 		/* the qdisc refused it (fq horizon, flow limit): reported, not retried */
 		if (errno == ENOBUFS) {
+			/*
+			 * The qdisc dropped it after the kernel had taken its OPT_ID key (the key is
+			 * assigned while the datagram is built, before the qdisc sees it): without
+			 * SCM_TS_OPT_ID the mirrored counter must skip that key too, or every later
+			 * stamp is matched with the next packet's launch time.
+			 */
+			if (!p->key_by_seq) {
+				p->key++;
+			}
 			if (!atomic_fetch_add(&p->st.dropped, 1)) {
 				atomic_store(&p->st.first_drop_seq, pk->seq);
 			}
@@ -307,8 +316,10 @@ static void drain_stamps(struct pacer *p)
 
 		txstamp_drain(p->fd, on_event, p);
 		/* every datagram sent has its SND and SCHED stamps (kernel backends: SND only) */
-		if (hist_count(&p->st.dep_snd) >= p->key &&
-		    (p->be->kernel || hist_count(&p->st.dep_sched) >= p->key)) {
+		uint64_t sent = atomic_load(&p->st.sent);
+
+		if (hist_count(&p->st.dep_snd) >= sent &&
+		    (p->be->kernel || hist_count(&p->st.dep_sched) >= sent)) {
 			return;
 		}
 		/* nothing at all stamped (a device without stamps): nothing more will come */

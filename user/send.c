@@ -524,11 +524,37 @@ static void status_line(struct send_ctx *s, int final)
 		s->o.profile->status ? s->o.profile->status(s->prof) : "", final ? "\n" : "");
 }
 
+/* edt with BPF stamps: the egress program's stamp is what makes fq hold a packet */
+static int bpf_paced(const struct send_ctx *s)
+{
+	return s->kp && !strcmp(s->o.backend, "edt") && s->o.stamp && !strcmp(s->o.stamp, "bpf");
+}
+
+/*
+ * Packets the egress program did not stamp (no slot, beyond the horizon, or never seen: a
+ * link it cannot parse): fq let them go at once, up to --lead early. 0 when not bpf-paced.
+ */
+static uint64_t unstamped(const struct send_ctx *s)
+{
+	struct pacer_stats *st = pacer_stats(s->pacer);
+	struct txp_flow f;
+	uint64_t sent = atomic_load(&st->sent);
+
+	if (!bpf_paced(s)) {
+		return 0;
+	}
+	if (kpace_flow(s->kp, &f)) {
+		return sent;
+	}
+	return f.stamped >= sent ? 0 : sent - f.stamped;
+}
+
 static int complete(struct send_ctx *s)
 {
 	struct pacer_stats *st = pacer_stats(s->pacer);
 
-	return s->producer_rc == 0 && s->profile_rc == 0 &&
+	return s->producer_rc == 0 && s->profile_rc == 0 && atomic_load(&st->early) == 0 &&
+	       unstamped(s) == 0 &&
 	       atomic_load(&st->sent) == atomic_load(&s->built) &&
 	       atomic_load(&st->send_errors) == 0 && atomic_load(&st->icmp_errors) == 0 &&
 	       atomic_load(&st->txtime_invalid) == 0 && atomic_load(&st->txtime_missed) == 0 &&
@@ -593,6 +619,7 @@ static int write_report(struct send_ctx *s, const char *path)
 	json_hist(&j, "snd", &st->dep_snd);
 	json_end(&j, '}');
 	json_uint(&j, "early", atomic_load(&st->early));
+	json_uint(&j, "unstamped", unstamped(s));
 	json_uint(&j, "dropped", atomic_load(&st->dropped));
 	json_uint(&j, "txtime_invalid", atomic_load(&st->txtime_invalid));
 	json_uint(&j, "txtime_missed", atomic_load(&st->txtime_missed));
@@ -1112,9 +1139,23 @@ int cmd_send(int argc, char **argv)
 		       atomic_load(&st->send_errors));
 	}
 	if (atomic_load(&st->dropped)) {
-		pr_err("%" PRIu64 " packets dropped by the qdisc before leaving (beyond fq's horizon or "
-		       "over its flow limit; RTP seq %u..%u)", atomic_load(&st->dropped),
+		pr_err("%" PRIu64 " packets dropped by the qdisc before leaving (%s; RTP seq %u..%u)",
+		       atomic_load(&st->dropped), !strcmp(s.o.backend, "etf") ?
+		       "etf refused them: already late or out of order when queued" :
+		       "beyond fq's horizon or over its flow limit",
 		       atomic_load(&st->first_drop_seq) & 0xffff, atomic_load(&st->last_drop_seq) & 0xffff);
+	}
+	if (atomic_load(&st->early)) {
+		pr_err("%" PRIu64 " packets left before their launch time", atomic_load(&st->early));
+	}
+	if (unstamped(&s)) {
+		struct txp_flow f = { 0 };
+
+		kpace_flow(s.kp, &f);
+		pr_err("%" PRIu64 " of %" PRIu64 " packets left unpaced: the egress program stamped %"
+		       PRIu64 " (no slot %" PRIu64 ", beyond the horizon %" PRIu64 ")", unstamped(&s),
+		       atomic_load(&st->sent), (uint64_t)f.stamped, (uint64_t)f.no_slot,
+		       (uint64_t)f.beyond_horizon);
 	}
 	if (atomic_load(&st->txtime_invalid) || atomic_load(&st->txtime_missed)) {
 		pr_err("etf dropped %" PRIu64 " packets: %" PRIu64 " already late or invalid when "

@@ -64,6 +64,7 @@ int nl_qdisc_etf(struct nl *nl, int ifindex, uint32_t parent, uint32_t handle, i
 struct nl_link {
 	char name[32], kind[32];
 	unsigned flags, tx_queues;
+	unsigned short type;	/* ARPHRD_*: what the packets start with */
 	uint8_t operstate;
 };
 

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -96,6 +97,15 @@ static uint64_t run(int prog, uint8_t *pkt, size_t len)
 	return out.tstamp;
 }
 
+/* the link's IP header offset, as the sender writes it (14: Ethernet, 0: L3 link) */
+static void set_conf(struct tc_egress *skel, uint32_t l3_off)
+{
+	struct txp_conf c = { .l3_off = l3_off };
+	uint32_t zero = 0;
+
+	CHECK(bpf_map_update_elem(bpf_map__fd(skel->maps.conf), &zero, &c, BPF_ANY) == 0);
+}
+
 static void set_slot(struct txp_slot *ring, uint16_t seq, uint64_t launch)
 {
 	struct txp_slot *s = &ring[seq % TXP_RING_SLOTS];
@@ -147,6 +157,7 @@ int main(void)
 	if (ring == MAP_FAILED) {
 		return unit_done("test_bpf_egress");
 	}
+	set_conf(skel, 14);	/* Ethernet, as on a veth */
 	key_for(&k4, 0, 5004);
 	key_for(&k6, 1, 5004);
 	f.horizon_ns = 10ull * 1000000000ull;
@@ -183,18 +194,69 @@ int main(void)
 	set_slot(ring, 103, now + 60ull * 1000000000ull);
 	len = make_pkt(pkt, 0, 103, 5004);
 	CHECK_EQ(run(prog, pkt, len), 0);
-	/* truncated packets at every length: safe, untouched */
+	/*
+	 * Truncated packets at every length: safe; stamped exactly when the RTP sequence number
+	 * (Ethernet 14 + IPv4 20 + UDP 8 + 4) is there to read, untouched otherwise.
+	 */
 	len = make_pkt(pkt, 0, 102, 5004);
 	for (size_t l = 14; l < len; l++) {
-		uint64_t r = run(prog, pkt, l);
+		uint64_t r = run(prog, pkt, l), want = l >= 14 + 20 + 8 + 4 ? now + 7000000 + 1000 : 0;
 
-		CHECK(r == 0 || r == now + 7000000 + 1000 || r == UINT64_MAX);
+		if (l < 14 + 20) {
+			/* the kernel refuses to run an IPv4 frame without a whole IP header */
+			CHECK_EQ(r, UINT64_MAX);
+			continue;
+		}
+
+		if (r != want) {
+			printf("truncated to %zu bytes: stamp %" PRIu64 ", want %" PRIu64 "\n", l, r, want);
+		}
+		CHECK_EQ(r, want);
 	}
 	CHECK(bpf_map_lookup_elem(flows, &k4, &got) == 0);
 	CHECK_EQ(got.clamped, 1);
 	CHECK_EQ(got.no_slot, 1);
 	CHECK_EQ(got.beyond_horizon, 1);
 	CHECK(got.stamped >= 2);
+
+	/*
+	 * An L3 link (tun, WireGuard, ppp, ipip): the packet starts at its IP header. With the
+	 * offset the sender configures for such a link, IPv4 and IPv6 are stamped; read as
+	 * Ethernet, the same bytes are not ours (no stamp), which is what made such links leave
+	 * unpaced before.
+	 */
+	uint8_t l3pkt[256];
+	uint64_t before_l3 = got.stamped;
+
+	set_conf(skel, 0);
+	set_slot(ring, 200, now + 8000000);
+	len = make_pkt(pkt, 0, 200, 5004);
+	memcpy(l3pkt, pkt + 14, len - 14);
+	CHECK(run(prog, l3pkt, len - 14) != UINT64_MAX);
+	/*
+	 * (the test run does not hand back the stamp of a frame whose bytes 12-13 are no
+	 * ethertype, so the slot's record of it is checked: txtime and the stamped flag)
+	 */
+	CHECK(ring[200].flags & TXP_SLOT_STAMPED);
+	CHECK_EQ(ring[200].txtime_ns, now + 8000000 + 1000);
+	set_slot(ring, 201, now + 9000000);
+	len = make_pkt(pkt, 1, 201, 5004);
+	memcpy(l3pkt, pkt + 14, len - 14);
+	CHECK(run(prog, l3pkt, len - 14) != UINT64_MAX);
+	CHECK(ring[201].flags & TXP_SLOT_STAMPED);
+	CHECK_EQ(ring[201].txtime_ns, now + 9000000 + 1000);
+	/* an Ethernet frame on an L3 link is not a UDP packet of ours */
+	set_slot(ring, 202, now + 9500000);
+	len = make_pkt(pkt, 0, 202, 5004);
+	CHECK_EQ(run(prog, pkt, len), 0);
+	CHECK(!(ring[202].flags & TXP_SLOT_STAMPED));
+	/* and the IP packet of an L3 link read as Ethernet is not either (the old behaviour) */
+	set_conf(skel, 14);
+	memcpy(l3pkt, pkt + 14, len - 14);
+	CHECK(run(prog, l3pkt, len - 14) != UINT64_MAX);
+	CHECK(!(ring[202].flags & TXP_SLOT_STAMPED));
+	CHECK(bpf_map_lookup_elem(flows, &k4, &got) == 0);
+	CHECK_EQ(got.stamped, before_l3 + 1);	/* 200 (IPv4); 201 is the IPv6 flow's */
 	tc_egress__destroy(skel);
 	return unit_done("test_bpf_egress");
 }

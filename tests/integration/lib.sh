@@ -53,6 +53,23 @@ make_pair() {
 	ip -n "$NS_TX" route add 224.0.0.0/4 dev v_tx && ip -n "$NS_RX" route add 224.0.0.0/4 dev v_rx
 }
 
+# qdisc_works QDISC [ARGS...]: can this kernel install QDISC (with ARGS) as a root qdisc? Checked
+# with tc itself on a veth pair in a throwaway namespace, independently of txpace's own probe.
+# clsact is asked for as "clsact" (not a root qdisc). Prints true or false.
+qdisc_works() {
+	local ns="txpq$$" ok=false
+	ip netns add "$ns" 2>/dev/null || { echo false; return; }
+	if ip -n "$ns" link add q0 type veth peer name q1 2>/dev/null; then
+		if [ "$1" = clsact ]; then
+			tc -n "$ns" qdisc add dev q0 clsact 2>/dev/null && ok=true
+		else
+			tc -n "$ns" qdisc add dev q0 root "$@" 2>/dev/null && ok=true
+		fi
+	fi
+	ip netns del "$ns"
+	echo $ok
+}
+
 in_tx() { ip netns exec "$NS_TX" "$@"; }
 in_rx() { ip netns exec "$NS_RX" "$@"; }
 

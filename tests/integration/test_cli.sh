@@ -64,8 +64,27 @@ links_before=$(ip -o link | wc -l)
 "$TXPACE" probe --json >"$T/probe.json"
 check "probe --json: features (incl. fq, etf, clsact, cls_bpf), reasons and a backend" \
 	jq_check "$T/probe.json" '([.btf, .sched_fifo, .so_txtime, .fq, .etf, .clsact, .cls_bpf,
-		.skb_set_tstamp, .mmapable_array] | all(type == "boolean")) and .backend == "rt" and
+		.skb_set_tstamp, .mmapable_array] | all(type == "boolean")) and
+		(.backend | IN("rt", "edt", "etf")) and
 		(.reasons | has("fq") and has("cls_bpf") and has("backend"))'
+# what the kernel offers, asked of tc itself, not of txpace: probe must agree with it, and its
+# backend must follow (no fq: nothing can release stamped packets, so rt; fq: edt unless the
+# interface is brcmfmac or has launch-time hardware)
+have_fq=$(qdisc_works fq)
+have_etf=$(qdisc_works etf clockid CLOCK_TAI delta 500000)
+have_clsact=$(qdisc_works clsact)
+check "probe agrees with tc: fq $have_fq, etf $have_etf, clsact $have_clsact" \
+	jq_check "$T/probe.json" ".fq == $have_fq and .etf == $have_etf and .clsact == $have_clsact"
+if [ "$have_fq" = false ]; then
+	check "probe: no fq here (tc says so), so the backend is rt and the reason names fq" \
+		jq_check "$T/probe.json" '.backend == "rt" and (.reasons.backend | test("no fq"))'
+else
+	check "probe: fq here (tc says so), so the backend is edt (or rt on brcmfmac, etf with launch-time hardware)" \
+		jq_check "$T/probe.json" 'if .driver_name == "brcmfmac" then .backend == "rt"
+			elif .etf_offload and .etf and .so_txtime then .backend == "etf"
+			elif .so_txtime or (.cls_bpf and .skb_set_tstamp and .mmapable_array) then .backend == "edt"
+			else .backend == "rt" end'
+fi
 check "probe: its test veth pair lived in a throwaway namespace" \
 	test "$(ip -o link | wc -l)" -eq "$links_before"
 # where the kernel has clsact, the egress program must attach (no kernel BTF needed)
