@@ -31,7 +31,7 @@ extra=()
 command -v jq >/dev/null && extra+=("$(command -v jq)")
 for script in smoke kernel; do
 	start=$SECONDS
-	"$GUEST" run --timeout 300 --modules sch_tbf "$TOP/tests/guest/$script.sh" "$TXPACE" \
+	"$GUEST" run --timeout 300 --modules "sch_tbf ipip" "$TOP/tests/guest/$script.sh" "$TXPACE" \
 		"${extra[@]}" >"$T/guest.log" 2>&1
 	rc=$?
 	took=$((SECONDS - start))
