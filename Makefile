@@ -110,7 +110,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(BPF_SKELS)
 deps:
 	$(Q)scripts/install-deps.sh
 
-build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS)
+# txpace itself under AddressSanitizer + UndefinedBehaviorSanitizer, for a named subset of the
+# integration tests (tests/run.sh): its own build directory, the same sources and flags.
+# (in the sub-make BUILD is $(BUILD)/san, so there this target is the ordinary link)
+$(BUILD)/san/txpace: $(LIB_SRCS) user/main.c $(HDRS) $(BPF_SRCS) include/txpace_abi.h
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" $@
+
+build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all build-tests

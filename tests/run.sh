@@ -70,6 +70,31 @@ for s in tests/integration/test_*.sh; do
 	fi
 done
 
+# the same tests against txpace built with ASan + UBSan: a sanitizer's report fails the script
+# (reports go to files, not stderr, which some checks count lines of)
+SAN_TESTS=${SAN_TESTS:-test_cli test_bad_input test_send_measure}
+if [ -x "$B/san/txpace" ] && [ "$(id -u)" -eq 0 ]; then
+	echo "integration tests against an ASan+UBSan txpace ($SAN_TESTS)"
+	for n in $SAN_TESTS; do
+		sd=$(mktemp -d /tmp/txpace-san.XXXXXX)
+		TXPACE=$(cd "$B" && pwd)/san/txpace ASAN_OPTIONS="log_path=$sd/asan:detect_leaks=1:abort_on_error=0" \
+			UBSAN_OPTIONS="log_path=$sd/ubsan:print_stacktrace=1:halt_on_error=1" \
+			bash "tests/integration/$n.sh" >"$log" 2>&1
+		rc=$?
+		reports=$(cat "$sd"/* 2>/dev/null | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error')
+		if [ "$reports" -gt 0 ]; then
+			bad "san: $n: $reports sanitizer reports"
+			cat "$sd"/* | grep -E -A 6 'ERROR: |runtime error' | head -n 40 | sed 's/^/        /'
+		elif [ $rc -ne 0 ] || grep -q '^FAIL ' "$log"; then
+			bad "san: $n: checks failed under the sanitizers"
+			grep -E '^FAIL ' "$log" | head -n 10 | sed 's/^/        /'
+		else
+			ok "san: $n ($(grep -c '^PASS ' "$log") checks, no sanitizer report)"
+		fi
+		rm -rf "$sd"
+	done
+fi
+
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -469,7 +469,7 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 		}
 		if (rc) {
 			return fail(err, errlen, rc, "%s: cannot install fq: %s", k->ifname,
-				    strerror(-rc));
+				    nl_strerror(k->nl, rc));
 		}
 		snprintf(k->desc, sizeof(k->desc), "%s fq (flow_limit %u, horizon %.3f s, "
 			 "timer_slack 1 us)", k->tx_queues > 1 ? "mq +" : "root", fq.flow_limit,
@@ -484,7 +484,7 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 		rc = nl_qdisc_mqprio(k->nl, k->ifindex, TXP_HANDLE, k->tx_queues, ETF_PRIO);
 		if (rc) {
 			return fail(err, errlen, rc, "%s: cannot install mqprio for etf: %s", k->ifname,
-				    strerror(-rc));
+				    nl_strerror(k->nl, rc));
 		}
 		parent = TXP_HANDLE | k->tx_queues;	/* the last queue's class */
 	}
@@ -500,7 +500,8 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 			    "modprobe sch_etf): the etf backend needs it", k->ifname);
 	}
 	if (rc) {
-		return fail(err, errlen, rc, "%s: cannot install etf: %s", k->ifname, strerror(-rc));
+		return fail(err, errlen, rc, "%s: cannot install etf: %s", k->ifname,
+			    nl_strerror(k->nl, rc));
 	}
 	/*
 	 * etf dequeues at txtime - delta. With offload the NIC then waits for txtime; in software
@@ -748,7 +749,7 @@ int kpace_probe_timer_abs(char *why, size_t len)
 	struct txp_wstats st;
 	int ok = 0;
 
-	libbpf_set_print(NULL);
+	libbpf_set_print(log_libbpf);
 	s = tc_egress__open_and_load();
 	if (!s) {
 		snprintf(why, len, "no bpf_timer here (kernel < 5.15): %s", strerror(errno));

@@ -18,7 +18,13 @@ struct nl {
 	struct mnl_socket *sock;
 	unsigned portid;
 	unsigned seq;
-	char buf[8192];	/* MNL_SOCKET_BUFFER_SIZE is a runtime value (page size) */
+	/*
+	 * 64 KiB: a dump message of a big qdisc tree (mq over hundreds of queues) is larger than
+	 * a page, and a truncated one is lost. Aligned, since a struct nlmsghdr is laid at its start.
+	 */
+	char buf[65536] __attribute__((aligned(8)));
+	char ext_msg[160];	/* the kernel's extended ACK message of the last failed request */
+	char err[256];		/* nl_strerror's answer */
 };
 
 struct nl *nl_open(void)
@@ -37,6 +43,11 @@ struct nl *nl_open(void)
 		return NULL;
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
+	/* the kernel then says why it refused a request ("Specified qdisc kind is unknown") */
+	int one = 1;
+
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->seq = (unsigned)time(NULL);
 	return nl;
 }
@@ -66,11 +77,39 @@ static struct nlmsghdr *put_req(struct nl *nl, uint16_t type, uint16_t flags)
  * Send one request and hand every answer to @cb (may be NULL) until the ACK or the end of a
  * dump. @return 0 or the kernel's -errno
  */
+/* Keep the extended ACK message (NLMSGERR_ATTR_MSG) of an error answer among @n bytes. */
+static void keep_ext_ack(struct nl *nl, size_t n)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)nl->buf;
+	int left = (int)n;
+
+	for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+		const struct nlattr *a;
+		size_t off;
+
+		if (h->nlmsg_type != NLMSG_ERROR || !(h->nlmsg_flags & NLM_F_ACK_TLVS) ||
+		    h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) || e->error == 0) {
+			continue;
+		}
+		/* with NETLINK_CAP_ACK the request is not echoed: the TLVs follow the header */
+		off = (h->nlmsg_flags & NLM_F_CAPPED) ? sizeof(*e) : sizeof(*e) + e->msg.nlmsg_len -
+									   sizeof(struct nlmsghdr);
+		mnl_attr_for_each(a, h, off) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) {
+				snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s", mnl_attr_get_str(a));
+			}
+		}
+	}
+}
+
 static int run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 {
 	ssize_t n;
 	int rc;
 
+	nl->ext_msg[0] = 0;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
 		return -errno;
 	}
@@ -80,8 +119,21 @@ static int run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 			return -errno;
 		}
 		rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, cb, arg);
+		if (rc < 0) {
+			int e = errno;
+
+			keep_ext_ack(nl, (size_t)n);
+			errno = e;
+		}
 	} while (rc > 0);
 	return rc < 0 ? -errno : 0;
+}
+
+const char *nl_strerror(struct nl *nl, int rc)
+{
+	snprintf(nl->err, sizeof(nl->err), "%s%s%s%s", strerror(-rc), nl->ext_msg[0] ? " (kernel: " : "",
+		 nl->ext_msg, nl->ext_msg[0] ? ")" : "");
+	return nl->err;
 }
 
 /* Send one request and wait for its ACK. @return 0 or the kernel's -errno */
@@ -453,6 +505,11 @@ struct nl *nl_open_groups(unsigned groups)
 		return NULL;
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
+	/* the kernel then says why it refused a request ("Specified qdisc kind is unknown") */
+	int one = 1;
+
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	return nl;
 }
 

@@ -146,7 +146,7 @@ static void check_tstamp(struct check *c)
 
 static void check_set_tstamp(struct check *c)
 {
-	libbpf_set_print(NULL);
+	libbpf_set_print(log_libbpf);
 	c->ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_skb_set_tstamp, NULL) == 1;
 	snprintf(c->why, sizeof(c->why), c->ok ? "tc programs may call bpf_skb_set_tstamp (EDT stamps)"
 					       : "no bpf_skb_set_tstamp for tc programs (kernel < 5.18?)");
@@ -192,7 +192,7 @@ static void ns_probe_child(int wfd)
 	rc = nl_qdisc_add_root(nl, "txp-probe1", "etf");
 	r.etf = rc == 0 || rc == -EINVAL;
 	r.e_etf = -rc;
-	libbpf_set_print(NULL);
+	libbpf_set_print(log_libbpf);
 	skel = tc_egress__open_and_load();
 	if (!skel) {
 		r.e_clsact = r.e_cls_bpf = errno;

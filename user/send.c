@@ -320,7 +320,8 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 			char *e;
 
 			o->start_at = strtod(optarg, &e);
-			if (*e || !(o->start_at > 0)) {
+			/* (bounded: seconds * 1e9 must fit an int64_t) */
+			if (*e || !(o->start_at > 0) || !(o->start_at < 9.2e9)) {
 				cli_usage_error(&c, "--start-at: '%s' is not epoch seconds", optarg);
 				return -EINVAL;
 			}

@@ -10,7 +10,8 @@ struct genl {
 	struct mnl_socket *sock;
 	unsigned portid, seq;
 	uint16_t family;
-	char buf[8192];
+	/* aligned: libmnl lays a struct nlmsghdr at its start (an alignment trap on 32-bit ARM) */
+	char buf[8192] __attribute__((aligned(8)));
 };
 
 /** Open a socket and resolve @family. @return 0, -ENOENT when the kernel has no such family */

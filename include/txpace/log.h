@@ -7,6 +7,11 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern int log_level;	/* the only global besides the stop flag */
 
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+
+/** libbpf's print callback (libbpf_set_print): its messages through this module, with -v. */
+int log_libbpf(enum libbpf_print_level lvl, const char *fmt, va_list ap);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)

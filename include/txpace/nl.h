@@ -73,6 +73,9 @@ int nl_link_get(struct nl *nl, int ifindex, struct nl_link *out);
 /** @return the ifindex a packet to @dst (4 or 16 bytes by @family) leaves through, or -errno */
 int nl_route_oif(struct nl *nl, int family, const void *dst);
 
+/** strerror(-@rc) and the kernel's extended ACK message for the last request, if it sent one */
+const char *nl_strerror(struct nl *nl, int rc);
+
 /* Link events: a non-blocking socket subscribed to RTMGRP_LINK. */
 struct nl *nl_open_groups(unsigned groups);
 int nl_fd(const struct nl *nl);
