@@ -58,6 +58,7 @@ struct kpace {
 	int ifindex, lock_fd, state_fd;
 	unsigned tx_queues;
 	unsigned l3_off;	/* bytes before the IP header at tc egress (link type) */
+	int root_saved, filter_saved;	/* journaled once: a re-attach adds no second copy */
 	struct nl *nl, *events_nl;
 	struct tc_egress *skel;
 	struct bpf_link *tp_link;
@@ -94,6 +95,34 @@ static uint64_t netns_ino(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+/* Does the network namespace of inode @ino still exist (a process in it, or a name in /run/netns)? */
+static int netns_exists(uint64_t ino)
+{
+	const char *dirs[] = { "/proc", "/run/netns" };
+
+	for (int i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		char p[300];
+
+		if (!d) {
+			continue;
+		}
+		while ((e = readdir(d))) {
+			if (i == 0 && (e->d_name[0] < '0' || e->d_name[0] > '9')) {
+				continue;
+			}
+			snprintf(p, sizeof(p), i == 0 ? "%s/%s/ns/net" : "%s/%s", dirs[i], e->d_name);
+			if (e->d_name[0] != '.' && netns_ino(p) == ino) {
+				closedir(d);
+				return 1;
+			}
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
 /* Interface names repeat across network namespaces: outside the first one the key says which. */
 static void state_key(const char *ifname, char *key, size_t len)
 {
@@ -107,24 +136,41 @@ static void state_key(const char *ifname, char *key, size_t len)
 	}
 }
 
+/*
+ * Append a line to the journal and wait until it is on disk: a change is made only after its
+ * line is there. @return 0 or -errno (-ENOSPC on a full /run)
+ */
 static int journal(struct kpace *k, const char *fmt, ...)
 {
-	char line[8192];
+	char *line = NULL;
 	va_list ap;
-	int n;
+	int n, rc = 0;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1) {
-		return -E2BIG;
+	if (n < 0) {
+		return -ENOMEM;
 	}
-	line[n++] = '\n';
-	if (write(k->state_fd, line, (size_t)n) != n || fdatasync(k->state_fd)) {
-		return -errno;
+	line[n] = '\n';	/* (vasprintf's NUL: the line is written by length) */
+	ssize_t w = write(k->state_fd, line, (size_t)n + 1);
+
+	if (w != (ssize_t)n + 1 || fdatasync(k->state_fd)) {
+		rc = w >= 0 && w != (ssize_t)n + 1 ? -ENOSPC : -errno;
 	}
-	return 0;
+	free(line);
+	return rc;
 }
+
+/* journal() or a one-line error that the change is not made */
+#define JOURNAL_OR_FAIL(k, err, errlen, ...)                                                      \
+	do {                                                                                      \
+		int jrc_ = journal(k, __VA_ARGS__);                                                \
+		if (jrc_) {                                                                        \
+			return fail(err, errlen, jrc_, "cannot write %s (%s): nothing more is changed", \
+				    (k)->state_path, strerror(-jrc_));                             \
+		}                                                                                  \
+	} while (0)
 
 static void hex_put(char *out, const void *p, size_t n)
 {
@@ -175,7 +221,8 @@ static int has_user_classes(const char *kind)
 static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void *arg)
 {
 	struct save_ctx *sc = arg;
-	char hex[8192];
+	char *hex;
+	int rc;
 
 	if (!strcmp(q->kind, "clsact") || !strcmp(q->kind, "ingress")) {
 		return 0;	/* not ours to save: txpace only ever adds a filter or a clsact */
@@ -183,12 +230,18 @@ static int save_qdisc(const struct nlmsghdr *nlh, const struct nl_qdisc *q, void
 	if (q->handle && has_user_classes(q->kind) && !sc->classful[0]) {
 		snprintf(sc->classful, sizeof(sc->classful), "%s", q->kind);
 	}
-	if (!sc->k || nlh->nlmsg_len * 2 + 1 > sizeof(hex) - 16) {
+	if (!sc->k) {
 		return 0;
 	}
+	hex = malloc((size_t)nlh->nlmsg_len * 2 + 1);
+	if (!hex) {
+		return -ENOMEM;
+	}
 	hex_put(hex, nlh, nlh->nlmsg_len);
-	/* the whole tree as it is; only configured qdiscs (handle != 0) are re-created */
-	return journal(sc->k, "qdisc %s %08x %08x %s", q->kind, q->parent, q->handle, hex);
+	/* the whole tree as it is (any size); only configured qdiscs (handle != 0) are re-created */
+	rc = journal(sc->k, "qdisc %s %08x %08x %s", q->kind, q->parent, q->handle, hex);
+	free(hex);
+	return rc;
 }
 
 /* What is on the interface now: txpace's root qdisc, a clsact (anyone's). */
@@ -243,8 +296,9 @@ static void rm_pins(const char *dir)
 static int restore(const char *path, int say)
 {
 	FILE *f = fopen(path, "r");
-	char *lines[256], buf[8192];
-	size_t n = 0;
+	char **lines = NULL, *buf = NULL;
+	size_t n = 0, cap = 0, bufsz = 0;
+	ssize_t got;
 	int ifindex = 0, rc = 0;
 	uint64_t ns = 0;
 	char ifname[IF_NAMESIZE + 1] = "?";
@@ -253,8 +307,19 @@ static int restore(const char *path, int say)
 	if (!f) {
 		return -errno;
 	}
-	while (n < 256 && fgets(buf, sizeof(buf), f)) {
+	/* every line, however many and however long (a 300-queue tree, a big qdisc's options) */
+	while ((got = getline(&buf, &bufsz, f)) >= 0) {
 		buf[strcspn(buf, "\n")] = 0;
+		if (n == cap) {
+			char **more = realloc(lines, (cap ? cap * 2 : 64) * sizeof(*lines));
+
+			if (!more) {
+				rc = -ENOMEM;
+				break;
+			}
+			lines = more;
+			cap = cap ? cap * 2 : 64;
+		}
 		if (!strncmp(buf, "ifindex ", 8)) {
 			sscanf(buf + 8, "%d %16s", &ifindex, ifname);
 		} else if (!strncmp(buf, "netns ", 6)) {
@@ -262,13 +327,38 @@ static int restore(const char *path, int say)
 		}
 		lines[n++] = strdup(buf);
 	}
+	free(buf);
 	fclose(f);
+	if (rc) {
+		goto out;
+	}
 	if (ns && ns != netns_ino("/proc/self/ns/net")) {
-		if (say) {
-			printf("%s: belongs to another network namespace (inode %llu): run `txpace "
-			       "cleanup` there\n", path, (unsigned long long)ns);
+		if (netns_exists(ns)) {
+			if (say) {
+				printf("%s: belongs to another network namespace (inode %llu): run "
+				       "`txpace cleanup` there\n", path, (unsigned long long)ns);
+			}
+			rc = -EXDEV;
+			goto out;
 		}
-		rc = -EXDEV;
+		/*
+		 * That namespace is gone, and its interface and qdiscs with it; what is left is
+		 * what lives outside it: the pinned maps in bpffs (per mount namespace).
+		 */
+		for (size_t i = n; i-- > 0;) {
+			char arg[256];
+
+			if (lines[i] && sscanf(lines[i], "did pin %255s", arg) == 1) {
+				rm_pins(arg);
+				if (say) {
+					printf("%s: its network namespace is gone; pinned maps under %s "
+					       "removed\n", path, arg);
+				}
+			} else if (lines[i] && sscanf(lines[i], "did mount %255s", arg) == 1) {
+				umount2(arg, MNT_DETACH);
+			}
+		}
+		unlink(path);
 		goto out;
 	}
 	nl = nl_open();
@@ -286,7 +376,7 @@ static int restore(const char *path, int say)
 		char *s = lines[i], arg[256] = "";
 		int e = 0;
 
-		if (strncmp(s, "did ", 4)) {
+		if (!s || strncmp(s, "did ", 4)) {
 			continue;
 		}
 		s += 4;
@@ -300,15 +390,18 @@ static int restore(const char *path, int say)
 				char kind[32];
 				unsigned parent, handle;
 				int off = 0;
-				uint8_t msg[4096];
 
-				if (sscanf(lines[j], "qdisc %31s %x %x %n", kind, &parent, &handle, &off) < 3 ||
+				if (!lines[j] ||
+				    sscanf(lines[j], "qdisc %31s %x %x %n", kind, &parent, &handle, &off) < 3 ||
 				    !off || handle == 0) {
 					continue;
 				}
-				size_t len = hex_get(lines[j] + off, msg, sizeof(msg));
+				size_t max = strlen(lines[j] + off) / 2 + 1;
+				uint8_t *msg = malloc(max);
 
-				e = nl_qdisc_recreate(nl, msg, len);
+				e = msg ? nl_qdisc_recreate(nl, msg, hex_get(lines[j] + off, msg, max))
+					: -ENOMEM;
+				free(msg);
 			}
 			if (say) {
 				printf("%s: root qdisc restored%s\n", ifname, e ? " (with errors)" : "");
@@ -357,6 +450,7 @@ out:
 	for (size_t i = 0; i < n; i++) {
 		free(lines[i]);
 	}
+	free(lines);
 	return rc;
 }
 
@@ -378,6 +472,35 @@ static int pid_of_state(const char *path)
 }
 
 /* Take the interface's lock; an earlier txpace's leftovers are restored first. */
+/*
+ * Open and flock @path. Whoever holds the lock may unlink the file (a txpace that restored
+ * everything, cleanup): a process that opened it just before then holds a lock on a file no
+ * longer at the path, while the next one creates a new file there. So after locking, check the
+ * locked file is the one at the path, and start over if not.
+ * @return the locked descriptor, -EBUSY when someone holds it, or -errno
+ */
+static int lock_file(const char *path)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			return -errno;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			close(fd);
+			return -EBUSY;
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			return fd;
+		}
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
 static int lock_iface(struct kpace *k, char *err, size_t errlen)
 {
 	char lock_path[160];
@@ -385,14 +508,18 @@ static int lock_iface(struct kpace *k, char *err, size_t errlen)
 	mkdir(KPACE_STATE_DIR, 0755);
 	snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", KPACE_STATE_DIR, k->key);
 	snprintf(k->state_path, sizeof(k->state_path), "%s/%s.state", KPACE_STATE_DIR, k->key);
-	k->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (k->lock_fd < 0) {
-		return fail(err, errlen, -errno, "cannot create %s: %s", lock_path, strerror(errno));
-	}
-	if (flock(k->lock_fd, LOCK_EX | LOCK_NB)) {
+	k->lock_fd = lock_file(lock_path);
+	if (k->lock_fd == -EBUSY) {
+		k->lock_fd = -1;
 		return fail(err, errlen, -EBUSY, "%s is in use by another txpace (pid %d): one "
 			    "kernel-paced stream per interface; stop it or use --backend rt",
 			    k->ifname, pid_of_state(k->state_path));
+	}
+	if (k->lock_fd < 0) {
+		int rc = k->lock_fd;
+
+		k->lock_fd = -1;
+		return fail(err, errlen, rc, "cannot lock %s: %s", lock_path, strerror(-rc));
 	}
 	if (access(k->state_path, F_OK) == 0) {
 		pr_warn("%s: restoring what an earlier txpace (pid %d) left changed", k->ifname,
@@ -409,10 +536,11 @@ static int lock_iface(struct kpace *k, char *err, size_t errlen)
 		return fail(err, errlen, -errno, "cannot create %s: %s", k->state_path,
 			    strerror(errno));
 	}
-	journal(k, "txpace-state 1");
-	journal(k, "pid %d", (int)getpid());
-	journal(k, "netns %llu", (unsigned long long)netns_ino("/proc/self/ns/net"));
-	return journal(k, "ifindex %d %s", k->ifindex, k->ifname);
+	JOURNAL_OR_FAIL(k, err, errlen, "txpace-state 1");
+	JOURNAL_OR_FAIL(k, err, errlen, "pid %d", (int)getpid());
+	JOURNAL_OR_FAIL(k, err, errlen, "netns %llu", (unsigned long long)netns_ino("/proc/self/ns/net"));
+	JOURNAL_OR_FAIL(k, err, errlen, "ifindex %d %s", k->ifindex, k->ifname);
+	return 0;
 }
 
 /* ---- qdiscs ---- */
@@ -438,14 +566,19 @@ static int install_root(struct kpace *k, char *err, size_t errlen)
 			    "could not restore exactly: remove it first, or use --backend rt", k->ifname,
 			    sc.classful);
 	}
-	sc.k = k;
-	rc = rc ? rc : nl_qdisc_list(k->nl, k->ifindex, save_qdisc, &sc);
-	if (rc) {
-		return fail(err, errlen, rc, "%s: cannot read its qdiscs: %s", k->ifname, strerror(-rc));
-	}
-	rc = journal(k, "did root");
-	if (rc) {
-		return fail(err, errlen, rc, "cannot write %s: %s", k->state_path, strerror(-rc));
+	/*
+	 * The tree as it was before txpace, once: a re-attach (someone deleted our fq) must not
+	 * snapshot our own leftovers or add a second copy to re-create.
+	 */
+	if (!k->root_saved) {
+		sc.k = k;
+		rc = rc ? rc : nl_qdisc_list(k->nl, k->ifindex, save_qdisc, &sc);
+		if (rc) {
+			return fail(err, errlen, rc, "%s: cannot save its qdiscs in %s: %s", k->ifname,
+				    k->state_path, strerror(-rc));
+		}
+		JOURNAL_OR_FAIL(k, err, errlen, "did root");
+		k->root_saved = 1;
 	}
 	if (c->qdisc == KPACE_QDISC_FQ) {
 		struct nl_fq fq = {
@@ -526,7 +659,11 @@ static int ensure_fs(struct kpace *k, const char *path, const char *type, long m
 		return 0;
 	}
 	if (record) {
-		journal(k, "did mount %s", path);
+		int rc = journal(k, "did mount %s", path);
+
+		if (rc) {
+			return rc;
+		}
 	}
 	if (mount(type, path, type, 0, NULL)) {
 		return -errno;
@@ -661,7 +798,7 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 		return fail(err, errlen, rc, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(-rc));
 	}
 	snprintf(k->pin_dir, sizeof(k->pin_dir), "%s/%s", KPACE_PIN_DIR, k->key);
-	journal(k, "did pin %s", k->pin_dir);
+	JOURNAL_OR_FAIL(k, err, errlen, "did pin %s", k->pin_dir);
 	rm_pins(k->pin_dir);	/* a dead txpace's pins, if any (rm_pins also drops an empty parent) */
 	mkdir(KPACE_PIN_DIR, 0755);
 	if (mkdir(k->pin_dir, 0755) && errno != EEXIST) {
@@ -719,7 +856,11 @@ static int attach_filter(struct kpace *k, char *err, size_t errlen)
 	int existed = has_clsact(k->nl, k->ifindex), rc;
 
 	/* clsact: ours to remove if it was not there; else only our filter is */
-	journal(k, existed ? "did filter" : "did clsact");
+	/* (1: journaled "filter", 2: "clsact"; a clsact txpace re-adds later is journaled then) */
+	if (!k->filter_saved || (k->filter_saved == 1 && !existed)) {
+		JOURNAL_OR_FAIL(k, err, errlen, "%s", existed ? "did filter" : "did clsact");
+		k->filter_saved = existed ? 1 : 2;
+	}
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = k->ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = k->prog_fd, .handle = TXP_FILTER_HANDLE,
 		    .priority = TXP_FILTER_PRIO, .flags = BPF_TC_F_REPLACE);
@@ -771,8 +912,11 @@ int kpace_probe_timer_abs(char *why, size_t len)
 	slot.seq = 7;
 	slot.flags = TXP_SLOT_VALID;
 	slot.launch_ns = (uint64_t)mono_ns() + NSEC_PER_SEC;
+	struct txp_conf conf = { .l3_off = ETH_HLEN };	/* the canned packet is an Ethernet frame */
+
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
-	if (!bpf_map_update_elem(bpf_map__fd(s->maps.flows), &key, &flow, BPF_ANY) &&
+	if (!bpf_map_update_elem(bpf_map__fd(s->maps.conf), &zero, &conf, BPF_ANY) &&
+	    !bpf_map_update_elem(bpf_map__fd(s->maps.flows), &key, &flow, BPF_ANY) &&
 	    !bpf_map_update_elem(bpf_map__fd(s->maps.sched_ring), &idx, &slot, BPF_ANY) &&
 	    !bpf_prog_test_run_opts(bpf_program__fd(s->progs.txp_egress_watch), &t) &&
 	    !bpf_map_lookup_elem(bpf_map__fd(s->maps.wstats), &zero, &st)) {
@@ -923,8 +1067,12 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 	if (cfg->powersave_off) {
 		int old = wifi_get_powersave(k->ifindex);
 
+		if (old == 1 && (rc = journal(k, "did powersave %d", old))) {
+			fail(err, errlen, rc, "cannot write %s (%s): nothing more is changed",
+			     k->state_path, strerror(-rc));
+			goto bad;
+		}
 		if (old == 1) {
-			journal(k, "did powersave %d", old);
 			rc = wifi_set_powersave(k->ifindex, 0);
 			if (rc) {
 				pr_warn("%s: cannot turn Wi-Fi power save off: %s", k->ifname,
@@ -968,8 +1116,9 @@ void kpace_close(struct kpace *k)
 		if (access(k->state_path, F_OK) != 0) {
 			char lock_path[160];
 
+			/* restored: nothing of ours is left (unlinked under the lock: see lock_file) */
 			snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", KPACE_STATE_DIR, k->key);
-			unlink(lock_path);	/* restored: nothing of ours is left */
+			unlink(lock_path);
 		}
 		close(k->lock_fd);
 	}
@@ -1193,18 +1342,17 @@ int kpace_cleanup(const char *ifname)
 		}
 		snprintf(path, sizeof(path), "%s/%s", KPACE_STATE_DIR, e->d_name);
 		snprintf(lock, sizeof(lock), "%s/%s.lock", KPACE_STATE_DIR, key);
-		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		int fd = lock_file(lock);
 
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
+		if (fd == -EBUSY) {
 			printf("%s: txpace pid %d is running on it: left alone\n", key, pid_of_state(path));
-			close(fd);
 			continue;
 		}
 		int rc = restore(path, 1);
 
 		if (fd >= 0) {
-			if (!rc) {
-				unlink(lock);
+			if (!rc || access(path, F_OK) != 0) {
+				unlink(lock);	/* under the lock: see lock_file */
 			}
 			close(fd);
 		}

@@ -852,13 +852,15 @@ static void teardown(struct send_ctx *s)
 	}
 }
 
-/* The first signal asks for a clean stop; a second one ends the process as usual. */
+/*
+ * The first signal asks for a clean stop. Later ones change nothing: the handlers stay, since a
+ * default action would end the process before kpace_close puts the interface back (the stop
+ * is bounded anyway: the packets already handed over, at most --lookahead).
+ */
 static void on_interrupt(struct send_ctx *s)
 {
 	s->interrupted = 1;
 	atomic_store(&s->stop, 1);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	/* before the first launch nothing has left: drop what is queued */
 	if (clock_ns(s->d.clock) < s->sched.start_ns) {
 		pacer_abort(s->pacer);

@@ -38,16 +38,29 @@ wait_stamped() {
 	return 1
 }
 snap() { in_tx tc qdisc show dev v_tx; in_tx tc filter show dev v_tx egress; in_tx tc filter show dev v_tx ingress; }
-state_files() { ls /run/txpace 2>/dev/null | grep -F "v_tx@" ; }
+# (the .lock files stay by design: unlinking one races a process waiting to lock it)
+state_files() { ls /run/txpace 2>/dev/null | grep -F "v_tx@" | grep "\.state$" ; }
 
 if ! jq -e '.timer_abs and .cls_bpf' <(in_tx "$TXPACE" probe --json) >/dev/null; then
-	skip "watchdog" "this kernel has no bpf_timer BPF_F_TIMER_ABS or cls_bpf (txpace probe)"
+	# not txpace's word alone: BPF_F_TIMER_ABS is in every kernel from 6.4, and tc can attach
+	# txpace's object where clsact is; a newer kernel that "lacks" them is a txpace bug
+	IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+	if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 4 ]; }; then
+		fail "watchdog" "kernel $(uname -r) has BPF_F_TIMER_ABS, yet txpace probe says no: $(in_tx "$TXPACE" probe --json | jq -c '.reasons | {timer_abs, cls_bpf}')"
+		exit 1
+	fi
+	skip "watchdog" "this kernel ($(uname -r)) has no bpf_timer BPF_F_TIMER_ABS or cls_bpf (txpace probe)"
 	exit 0
 fi
 
 # someone else's clsact and filter are there before: txpace must leave them exactly as they are
 in_tx tc qdisc add dev v_tx clsact
-in_tx tc filter add dev v_tx egress prio 5 protocol ip u32 match ip dport 9 0xffff action pass
+# (u32 with a classid, not 'action pass': that needs the gact module, which a kernel without
+# modules lacks, and then the filter is not there and the comparison proves nothing)
+in_tx tc filter add dev v_tx egress prio 5 protocol ip u32 match ip dport 9 0xffff classid 1:1 ||
+	fail "someone else's filter" "tc could not add it"
+check "someone else's u32 filter is there before txpace starts" \
+	bash -c "ip netns exec $NS_TX tc filter show dev v_tx egress | grep -q 'u32'"
 snap >"$T/before"
 
 # a real stream (receiver listening), rt backend + --watch: every deadline checked, on time
@@ -186,4 +199,55 @@ check "re-attach: the filter is back while sending" bash -c "ip netns exec $NS_T
 wait $tx
 check "re-attach: packets after it were stamped again" jq_check "$T/reattach.json" '.kernel.stamped >= 1500 and .kernel.stamped < 4000'
 check "re-attach: restored exactly" cmp "$T/before3" <(snap)
+
+# a second SIGINT while the first one's stop is under way: the handlers stay, so the restore
+# still runs (it used to reset them to the default action and end the process unrestored)
+bg_tx "$T/int2.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
+tx=$BG
+wait_filter
+kill -INT $tx
+kill -INT $tx
+wait $tx
+check "double SIGINT: restored exactly" cmp "$T/before3" <(snap)
+check "double SIGINT: no state file left" test -z "$(state_files)"
+
+# the host's mount namespace (nsenter --net, not ip netns exec, which gives the process a
+# mount namespace of its own whose bpffs dies with it): the pins and the bpffs mount txpace
+# makes are the host's, and the restore must take them away too
+pins() { ls -R /sys/fs/bpf/txpace 2>/dev/null; grep -c ' /sys/fs/bpf bpf ' /proc/mounts; }
+pins >"$T/pins-before"
+ip netns add "$NS_TX-gone"
+ip link add "g$$t" type veth peer name "g$$r"
+ip link set "g$$t" netns "$NS_TX-gone" && ip link set "g$$r" netns "$NS_TX-gone"
+ip -n "$NS_TX-gone" addr add 192.168.69.1/24 dev "g$$t"
+ip -n "$NS_TX-gone" link set "g$$t" up && ip -n "$NS_TX-gone" link set "g$$r" up
+nsenter --net=/run/netns/"$NS_TX-gone" "$TXPACE" send --quiet --backend rt --watch --seconds 1 \
+	192.168.69.2:5004 tone:440 2>"$T/host-pins.err"
+check "host mount namespace: pins and bpffs mount restored" cmp "$T/pins-before" <(pins)
+# kill -9 there, then the namespace goes: its journal and pins are left in the host's /run and
+# bpffs, and `txpace cleanup` (from the host's namespace) must remove them
+nsenter --net=/run/netns/"$NS_TX-gone" "$TXPACE" send --quiet --backend rt --watch \
+	192.168.69.2:5004 tone:440 2>/dev/null &
+gone=$!
+PIDS+=("$gone")
+for i in $(seq 1 200); do ls /sys/fs/bpf/txpace/*/flows >/dev/null 2>&1 && break; sleep 0.05; done
+check "vanished namespace: pins are there while it runs" bash -c 'ls /sys/fs/bpf/txpace/*/flows >/dev/null'
+kill -9 $gone
+wait $gone 2>/dev/null
+ip netns del "$NS_TX-gone"
+"$TXPACE" cleanup >"$T/gone.out" 2>&1
+check "vanished namespace: cleanup says its pins are removed" grep -q "network namespace is gone; pinned maps" "$T/gone.out"
+check "vanished namespace: no pins, no bpffs mount, no journal left" \
+	bash -c "cmp -s '$T/pins-before' <(ls -R /sys/fs/bpf/txpace 2>/dev/null; grep -c ' /sys/fs/bpf bpf ' /proc/mounts) && ! ls /run/txpace/*.state 2>/dev/null | grep -q ."
+
+# a full /run (a 4 KiB tmpfs, full, in a mount namespace of the test's own): the journal cannot
+# be written, so txpace must change nothing, and say why in one line
+unshare -m bash -c "mount -t tmpfs -o size=4k tmpfs /run/txpace &&
+	(dd if=/dev/zero of=/run/txpace/fill bs=1k count=8 2>/dev/null; true) &&
+	ip netns exec $NS_TX '$TXPACE' send --quiet --backend rt --watch --seconds 1 $RX4:5004 tone:440" \
+	2>"$T/full.err"
+rc=$?
+check "full /run: exit 1 with one line naming the journal" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/full.err') -eq 1 ] && grep -q 'cannot write /run/txpace/.*nothing more is changed' '$T/full.err'"
+check "full /run: nothing on the interface changed" cmp "$T/before3" <(snap)
 exit $FAILED
