@@ -204,6 +204,53 @@ jqc "multi-queue etf: mqprio + etf, every packet handed over or reported, none e
 	tail -n 2 "$T/mqe.err"
 mqsnap | cmp -s "$T/mq-before" - && pass "multi-queue etf: restored exactly" || fail "multi-queue etf: restored exactly"
 
+# 300 TX queues: mq + 300 fq, and a journal of more than 300 qdisc lines (restore read 256)
+ip -n tx link add big_tx numtxqueues 300 type veth peer name big_rx netns rx &&
+	ip -n tx addr add 192.168.70.1/24 dev big_tx && ip -n rx addr add 192.168.70.2/24 dev big_rx &&
+	ip -n tx link set big_tx up && ip -n rx link set big_rx up
+# (a configured mq root: 300 child qdiscs, each a journal line; a veth alone has noqueue)
+ip netns exec tx tc qdisc add dev big_tx root handle 9: mq || fail "300 queues: mq root"
+bigsnap() { ip netns exec tx tc qdisc show dev big_tx; }
+bigsnap >"$T/big-before"
+[ "$(wc -l <"$T/big-before")" -gt 256 ] || fail "300 queues: mq with 300 children" "$(wc -l <"$T/big-before") qdiscs"
+ip netns exec tx $TXPACE send --quiet --backend edt --seconds 1 --report "$T/big.json" \
+	192.168.70.2:5010 tone:440 2>"$T/big.err" &
+S=$!
+for i in $(seq 1 200); do [ "$(ip netns exec tx tc qdisc show dev big_tx | grep -c '^qdisc fq ')" -eq 300 ] && break; sleep 0.05; done
+nfq=$(ip netns exec tx tc qdisc show dev big_tx | grep -c '^qdisc fq ')
+nlines=$(cat /run/txpace/big_tx@*.state 2>/dev/null | wc -l)
+wait $S
+[ "$nfq" -eq 300 ] && pass "300 queues: an fq on each while sending" || fail "300 queues: an fq on each while sending" "$nfq"
+[ "$nlines" -gt 256 ] && pass "300 queues: the journal holds $nlines lines" || fail "300 queues: the journal holds more than 256 lines" "$nlines"
+bigsnap | cmp -s "$T/big-before" - && pass "300 queues: restored exactly" ||
+	fail "300 queues: restored exactly" "$(bigsnap | diff "$T/big-before" - | head -n 3 | tr '\n' ' ')"
+ip -n tx link del big_tx
+
+# someone deletes txpace's fq mid-stream (over a configured tbf): re-attached, said, the
+# journal keeps the one snapshot of the tree before txpace, and the exit restores the tbf
+ip netns exec tx tc qdisc add dev v_tx root handle 5: tbf rate 100mbit burst 32k latency 50ms
+snap >"$T/before-del"
+measure fqdel
+ip netns exec tx $TXPACE send --backend edt --seconds 4 --report "$T/fqdel.json" \
+	192.168.67.2:5004 tone:440 >/dev/null 2>"$T/fqdel.err" &
+S=$!
+for i in $(seq 1 200); do ip netns exec tx tc qdisc show dev v_tx | grep -q '^qdisc fq 7470: root' && break; sleep 0.05; done
+ip netns exec tx tc qdisc del dev v_tx root
+for i in $(seq 1 200); do grep -q "re-attached" "$T/fqdel.err" && break; sleep 0.05; done
+roots=$(grep -c '^did root' /run/txpace/v_tx@*.state 2>/dev/null)
+wait $S
+endrx
+grep -q "qdisc or egress filter was removed from v_tx: re-attached" "$T/fqdel.err" &&
+	pass "fq deleted mid-stream: noticed and re-attached" || fail "fq deleted mid-stream: noticed and re-attached" "$(tail -n 1 "$T/fqdel.err")"
+[ "$roots" = 1 ] && pass "fq deleted mid-stream: the journal keeps one snapshot" ||
+	fail "fq deleted mid-stream: the journal keeps one snapshot" "$roots 'did root' lines"
+snap | cmp -s "$T/before-del" - && pass "fq deleted mid-stream: tbf 5: restored exactly" ||
+	fail "fq deleted mid-stream: tbf 5: restored exactly" "$(snap | diff "$T/before-del" - | head -n 3 | tr '\n' ' ')"
+# (the packets between the deletion and the re-attach left unpaced: that is reported, not hidden)
+jqc "fq deleted mid-stream: the packets that left unpaced meanwhile are reported (early or complete)" "$T/fqdel.json" \
+	'.complete == (.early == 0 and .unstamped == 0)'
+ip netns exec tx tc qdisc del dev v_tx root
+
 # AES67 (launch times on CLOCK_REALTIME, the PTP timescale; no ptp4l here: unlocked, said)
 # through edt (converted to CLOCK_MONOTONIC for the ring) and etf (CLOCK_TAI)
 ip -n tx route add 224.0.0.0/4 dev v_tx && ip -n rx route add 224.0.0.0/4 dev v_rx
