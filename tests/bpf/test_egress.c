@@ -257,6 +257,31 @@ int main(void)
 	CHECK(!(ring[202].flags & TXP_SLOT_STAMPED));
 	CHECK(bpf_map_lookup_elem(flows, &k4, &got) == 0);
 	CHECK_EQ(got.stamped, before_l3 + 1);	/* 200 (IPv4); 201 is the IPv6 flow's */
+
+	/*
+	 * txp_egress_watch: the same stamp, and it arms the deadline watchdog for that slot at
+	 * its stamped time + grace (the timer then fires long after this test: 1 s ahead)
+	 */
+	struct txp_conf wc = { .l3_off = 14, .grace_ns = 500000 };
+	struct txp_wstats ws;
+	uint32_t zero = 0;
+	int wprog = bpf_program__fd(skel->progs.txp_egress_watch);
+
+	CHECK(bpf_map_update_elem(bpf_map__fd(skel->maps.conf), &zero, &wc, BPF_ANY) == 0);
+	set_slot(ring, 300, now + 1000000000ull);
+	len = make_pkt(pkt, 0, 300, 5004);
+	CHECK_EQ(run(wprog, pkt, len), now + 1000000000ull + 1000);
+	CHECK(ring[300].flags & TXP_SLOT_STAMPED);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.wstats), &zero, &ws) == 0);
+	CHECK_EQ(ws.armed, 1);
+	CHECK_EQ(ws.next_seq, 300);
+	CHECK_EQ(ws.deadline, now + 1000000000ull + 1000 + 500000);
+	/* a second packet while armed: stamped, the watchdog keeps its earlier deadline */
+	set_slot(ring, 301, now + 1001000000ull);
+	len = make_pkt(pkt, 0, 301, 5004);
+	CHECK_EQ(run(wprog, pkt, len), now + 1001000000ull + 1000);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.wstats), &zero, &ws) == 0);
+	CHECK_EQ(ws.next_seq, 300);
 	tc_egress__destroy(skel);
 	return unit_done("test_bpf_egress");
 }

@@ -125,7 +125,9 @@ static void test_history(void)
 struct hctx {
 	struct history *h;
 	_Atomic int stop;
-	uint64_t reads, torn;
+	_Atomic uint32_t last;		/* the newest sequence number written */
+	_Atomic uint64_t reads;
+	uint64_t torn;
 };
 
 static void *hist_reader(void *arg)
@@ -133,11 +135,13 @@ static void *hist_reader(void *arg)
 	struct hctx *c = arg;
 	uint8_t buf[64];
 
-	for (uint32_t s = 0; !c->stop; s++) {
+	while (!c->stop) {
+		/* the newest packet: still in the history unless the writer laps it meanwhile */
+		uint32_t s = atomic_load(&c->last);
 		int n = history_get(c->h, s % 4096, buf, sizeof(buf));
 
 		if (n > 0) {
-			c->reads++;
+			atomic_fetch_add(&c->reads, 1);
 			for (int b = 0; b < n; b++) {
 				c->torn += buf[b] != (uint8_t)(s % 4096 + (uint32_t)b);
 			}
@@ -153,16 +157,20 @@ static void test_history_concurrent(void)
 	uint8_t pkt[64];
 
 	pthread_create(&t, NULL, hist_reader, &c);
-	for (uint32_t i = 0; i < N_STRESS; i++) {
+	/* at least N_STRESS writes, and on until the reader has really read (a loaded machine may
+	 * schedule it late), so "nothing torn" is about real reads */
+	for (uint32_t i = 0; i < N_STRESS || (atomic_load(&c.reads) < 1000 && i < 100 * N_STRESS); i++) {
 		uint32_t s = i % 4096;
 
 		for (int b = 0; b < 64; b++) {
 			pkt[b] = (uint8_t)(s + (uint32_t)b);
 		}
 		history_put(c.h, s, pkt, 16 + i % 48);
+		atomic_store(&c.last, s);
 	}
 	c.stop = 1;
 	pthread_join(t, NULL);
+	CHECK(atomic_load(&c.reads) >= 1000);
 	CHECK_EQ(c.torn, 0);
 	history_free(c.h);
 }
