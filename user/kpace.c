@@ -1201,18 +1201,6 @@ int kpace_wstats(const struct kpace *k, struct txp_wstats *out)
 	return bpf_map_lookup_elem(k->wstats_fd, &zero, out) ? -errno : 0;
 }
 
-int kpace_set_correction(struct kpace *k, int64_t ns)
-{
-	struct txp_flow f;
-
-	if (kpace_flow(k, &f)) {
-		return -ENOENT;
-	}
-	f.correction_ns = ns;
-	/* the counters may move between read and write: only the correction matters here */
-	return bpf_map_update_elem(k->flows_fd, &k->flow_key, &f, BPF_EXIST) ? -errno : 0;
-}
-
 uint64_t kpace_events(const struct kpace *k)
 {
 	return k->nevents;

@@ -668,6 +668,7 @@ static void raop_report(void *priv, struct json *j)
 const struct profile_ops profile_raop = {
 	.name = "raop",
 	.tail_packets = 3,
+	.history_s = 2,		/* RAOP receivers ask for up to 2 s back */
 	.open = raop_open,
 	.packetize = raop_packetize,
 	.start = raop_start,

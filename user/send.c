@@ -811,10 +811,12 @@ static int setup(struct send_ctx *s, char *err, size_t errlen)
 	size_t nslots = (size_t)(s->o.lookahead_ns / sched_ptime_ns(&s->sched)) + 1;
 
 	s->ring = ring_new(nslots < 8 ? 8 : nslots, s->d.max_packet);
-	/* two seconds of history for retransmits (RAOP asks for >= 2 s) */
-	s->d.hist = history_new((size_t)(2 * NSEC_PER_SEC / sched_ptime_ns(&s->sched)) + 1,
-				s->d.max_packet);
-	if (!s->clk || !s->ring || !s->d.hist) {
+	/* the profile's history for retransmits; none (no copy per packet) where nobody asks */
+	if (s->o.profile->history_s) {
+		s->d.hist = history_new((size_t)(s->o.profile->history_s * NSEC_PER_SEC /
+						 sched_ptime_ns(&s->sched)) + 1, s->d.max_packet);
+	}
+	if (!s->clk || !s->ring || (s->o.profile->history_s && !s->d.hist)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

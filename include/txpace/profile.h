@@ -62,6 +62,8 @@ struct profile_ops {
 	 * for again.
 	 */
 	unsigned tail_packets;
+	/* seconds of sent packets kept for the receiver's retransmit requests (0: none kept) */
+	unsigned history_s;
 	/** Connect/negotiate; fill @d. @return private state, or NULL with a one-line reason */
 	void *(*open)(const struct profile_opts *o, struct stream_desc *d, char *err, size_t errlen);
 	/** Producer thread: packet @k from @frames of PCM (< spp only for the last). @return bytes */
