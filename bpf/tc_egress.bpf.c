@@ -179,6 +179,9 @@ static __always_inline struct txp_slot *stamp(struct __sk_buff *skb, __u16 *seqp
 		return NULL;
 	}
 	f->last_launch = t;
+	if (!c->skb_data_off) {
+		c->cal_data = (__u64)(long)data;	/* for the tracepoint's calibration */
+	}
 	bpf_skb_set_tstamp(skb, t, BPF_SKB_CLOCK_MONOTONIC);
 	slot->egress_ns = now;
 	slot->txtime_ns = t;
@@ -290,42 +293,17 @@ int txp_egress_watch(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/* net:net_dev_start_xmit, classic tracepoint layout (stable since 4.x; 64-bit kernels) */
-struct tp_start_xmit {
-	__u64 common;
-	__u32 name_loc;
-	__u16 queue_mapping;
-	__u16 pad0;
-	const void *skbaddr;
-	__u8 vlan_tagged;
-	__u8 pad1;
-	__u16 vlan_proto;
-	__u16 vlan_tci;
-	__u16 protocol;
-	__u8 ip_summed;
-	__u8 pad2[3];
-	__u32 len;
-	__u32 data_len;
-	__s32 network_offset;
-	__u8 transport_offset_valid;
-	__u8 pad3[3];
-	__s32 transport_offset;
-};
-
 /*
- * Without kernel BTF the offset of skb->data is not known: find it once, from a packet of the
- * flow userspace names in conf (its UDP ports at data + transport_offset).
+ * Without kernel BTF the offset of skb->data is not known: find it from the sk_buff of one of
+ * the flow's own packets, whose data pointer tc egress has just recorded (@want): at most 31
+ * reads, once per such packet until found, and no reads at all for other traffic.
  */
-static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 ports)
+static __always_inline __u32 find_data_off(const void *skb, __u64 want)
 {
 	for (__u32 i = 8; i < 256; i += 8) {
-		const void *p = 0;
-		__u32 v = 0;
+		__u64 p = 0;
 
-		if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) || !p) {
-			continue;
-		}
-		if (bpf_probe_read_kernel(&v, sizeof(v), p + toff) == 0 && v == ports) {
+		if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && p == want) {
 			return i;
 		}
 	}
@@ -333,7 +311,7 @@ static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 po
 }
 
 SEC("tracepoint/net/net_dev_start_xmit")
-int txp_xmit(struct tp_start_xmit *ctx)
+int txp_xmit(struct txp_tp_start_xmit *ctx)
 {
 	__u32 z = 0, idx, off;
 	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
@@ -351,14 +329,20 @@ int txp_xmit(struct tp_start_xmit *ctx)
 	}
 	off = c->skb_data_off;
 	if (!off) {
-		off = find_data_off(ctx->skbaddr, toff,
-				    (__u32)c->cal_sport | (__u32)c->cal_dport << 16);
+		__u64 want = c->cal_data;
+
+		if (!want) {
+			return 0;	/* not right after one of the flow's packets: no scan */
+		}
+		c->cal_data = 0;
+		off = find_data_off((const void *)(long)ctx->skbaddr, want);
 		if (!off) {
 			return 0;
 		}
 		c->skb_data_off = off;
 	}
-	if (bpf_probe_read_kernel(&data, sizeof(data), ctx->skbaddr + (off & 0xff)) || !data ||
+	if (bpf_probe_read_kernel(&data, sizeof(data), (const void *)(long)ctx->skbaddr + (off & 0xff)) ||
+	    !data ||
 	    bpf_probe_read_kernel(l4, sizeof(l4), data + toff)) {
 		return 0;
 	}

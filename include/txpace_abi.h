@@ -48,7 +48,38 @@ struct txp_conf {
 	__u32 skb_data_off;	/* offsetof(struct sk_buff, data), found at run time (0 = not yet) */
 	__be16 cal_sport, cal_dport;	/* the flow whose packets find that offset */
 	__u32 l3_off;		/* where the IP header starts at tc egress: 14 (Ethernet) or 0 (L3 link) */
-	__u32 pad;
+	__u32 recalibrations;	/* times userspace found the offset wrong and reset it */
+	/*
+	 * skb->data of the flow's latest packet, as tc egress saw it: the tracepoint finds
+	 * skb_data_off by looking for this value in the sk_buff it is handed (then clears it), so
+	 * it scans only right after one of the flow's own packets, never for other traffic.
+	 */
+	__u64 cal_data;
+};
+
+/*
+ * net:net_dev_start_xmit as a classic tracepoint records it on 64-bit kernels (checked at run
+ * time against tracefs's format file: txpace does not attach where it differs).
+ */
+struct txp_tp_start_xmit {
+	__u64 common;
+	__u32 name_loc;
+	__u16 queue_mapping;
+	__u16 pad0;
+	__u64 skbaddr;
+	__u8 vlan_tagged;
+	__u8 pad1;
+	__u16 vlan_proto;
+	__u16 vlan_tci;
+	__u16 protocol;
+	__u8 ip_summed;
+	__u8 pad2[3];
+	__u32 len;
+	__u32 data_len;
+	__s32 network_offset;
+	__u8 transport_offset_valid;
+	__u8 pad3[3];
+	__s32 transport_offset;
 };
 
 struct txp_wstats {

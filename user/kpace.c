@@ -17,6 +17,7 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ struct kpace {
 	struct txp_flow_key flow_key;
 	int flows_fd, wstats_fd;
 	uint64_t nevents, nevents_unstamped;
+	int64_t next_verify;		/* next check of the tracepoint's skb->data offset */
+	uint64_t verify_stamped, verify_seen;	/* the counters at the last check */
 	uint64_t last_published;	/* the latest launch time in the ring (MONOTONIC) */
 	char event_msg[160];
 	int link_down;
@@ -727,6 +730,67 @@ static int on_event(void *ctx, void *data, size_t size)
 static int attach_filter(struct kpace *k, char *err, size_t errlen);
 
 /*
+ * The tracepoint program reads net:net_dev_start_xmit as struct txp_tp_start_xmit lays it out
+ * (a 64-bit kernel's). Check that against tracefs's format file before attaching: a kernel that
+ * records it differently (a 32-bit kernel's 4-byte skbaddr, a changed event) would otherwise be
+ * read wrong in silence. @return 0, or -EPROTO with @why naming the first field that differs
+ */
+static int tp_format_check(char *why, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned off, size;
+	} want[] = {
+		{ "skbaddr", offsetof(struct txp_tp_start_xmit, skbaddr), 8 },
+		{ "protocol", offsetof(struct txp_tp_start_xmit, protocol), 2 },
+		{ "network_offset", offsetof(struct txp_tp_start_xmit, network_offset), 4 },
+		{ "transport_offset_valid", offsetof(struct txp_tp_start_xmit, transport_offset_valid), 1 },
+		{ "transport_offset", offsetof(struct txp_tp_start_xmit, transport_offset), 4 },
+	};
+	/* (TXPACE_TP_FORMAT: another format file, for the tests of a kernel that differs) */
+	const char *path = getenv("TXPACE_TP_FORMAT");
+	FILE *f = fopen(path ? path : "/sys/kernel/tracing/events/net/net_dev_start_xmit/format", "r");
+	char line[512];
+	unsigned seen = 0;
+
+	if (!f) {
+		snprintf(why, len, "no format file for net:net_dev_start_xmit in tracefs: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			char pat[64];
+			const char *p;
+			unsigned off, size;
+
+			snprintf(pat, sizeof(pat), " %s;", want[i].name);
+			p = strstr(line, pat);
+			if (!p || sscanf(strstr(p, "offset:") ? strstr(p, "offset:") : "",
+					 "offset:%u; size:%u;", &off, &size) != 2) {
+				continue;
+			}
+			if (off != want[i].off || size != want[i].size) {
+				snprintf(why, len, "net:net_dev_start_xmit records %s at offset %u (%u "
+					 "bytes) here, txpace reads it at %u (%u bytes)", want[i].name, off,
+					 size, want[i].off, want[i].size);
+				fclose(f);
+				return -EPROTO;
+			}
+			seen |= 1u << i;
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!(seen & (1u << i))) {
+			snprintf(why, len, "net:net_dev_start_xmit has no field %s here", want[i].name);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+/*
  * Where the IP header starts at tc egress on a link of @type (ARPHRD_*): after the Ethernet
  * header on Ethernet-like links (loopback too), at once on L3 links (tun, WireGuard, ppp, ipip,
  * gre, sit: no link-layer header). @return the offset, or -1 for a link txpace cannot parse.
@@ -833,12 +897,20 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 	if (c->watch) {
 		/* libbpf finds the tracepoint's id in tracefs: mount it for the attach only */
 		int mounted = ensure_fs(k, "/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, 0);
+		char fwhy[200] = "";
+		int frc = tp_format_check(fwhy, sizeof(fwhy));
 
-		k->tp_link = bpf_program__attach_tracepoint(s->progs.txp_xmit, "net",
-							     "net_dev_start_xmit");
-		rc = k->tp_link ? 0 : -errno;
+		rc = 0;
+		if (!frc) {
+			k->tp_link = bpf_program__attach_tracepoint(s->progs.txp_xmit, "net",
+								     "net_dev_start_xmit");
+			rc = k->tp_link ? 0 : -errno;
+		}
 		if (mounted == 1) {
 			umount2("/sys/kernel/tracing", MNT_DETACH);
+		}
+		if (frc) {
+			return fail(err, errlen, frc, "cannot --watch: %s", fwhy);
 		}
 		if (rc) {
 			return fail(err, errlen, rc, "cannot attach to the net:net_dev_start_xmit "
@@ -1201,6 +1273,17 @@ int kpace_wstats(const struct kpace *k, struct txp_wstats *out)
 	return bpf_map_lookup_elem(k->wstats_fd, &zero, out) ? -errno : 0;
 }
 
+unsigned kpace_recalibrations(const struct kpace *k)
+{
+	struct txp_conf c;
+	uint32_t zero = 0;
+
+	if (!k->skel || bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.conf), &zero, &c)) {
+		return 0;
+	}
+	return c.recalibrations;
+}
+
 uint64_t kpace_events(const struct kpace *k)
 {
 	return k->nevents;
@@ -1218,6 +1301,37 @@ static int ours_intact(struct kpace *k)
 
 	nl_qdisc_list(k->nl, k->ifindex, check_qdisc, &in);
 	return (k->cfg.qdisc == KPACE_QDISC_KEEP || in.root) && (!k->skel || in.clsact);
+}
+
+/*
+ * The tracepoint's skb->data offset was found from one packet: a wrong find (another pointer
+ * that happened to equal it) would leave every hand-off unrecorded in silence. So once a
+ * second: when the egress program stamped a few hundred of the flow's packets and the
+ * tracepoint matched none of them, the offset is reset to be found again, and counted.
+ */
+static void verify_data_off(struct kpace *k)
+{
+	struct txp_flow f;
+	struct txp_wstats w;
+	struct txp_conf c;
+	uint32_t zero = 0;
+	int conf_fd = bpf_map__fd(k->skel->maps.conf);
+
+	if (kpace_flow(k, &f) || kpace_wstats(k, &w) ||
+	    bpf_map_lookup_elem(conf_fd, &zero, &c)) {
+		return;
+	}
+	if (c.skb_data_off && f.stamped - k->verify_stamped >= 256 && w.xmit_seen == k->verify_seen) {
+		c.skb_data_off = 0;
+		c.cal_data = 0;
+		c.recalibrations++;
+		bpf_map_update_elem(conf_fd, &zero, &c, BPF_ANY);
+		pr_warn("%s: the driver hand-off tracepoint matched none of the last %llu packets: "
+			"finding skb->data again", k->ifname,
+			(unsigned long long)(f.stamped - k->verify_stamped));
+	}
+	k->verify_stamped = f.stamped;
+	k->verify_seen = w.xmit_seen;
 }
 
 /* Someone (or a driver reset) removed our setup: put it back. @return 0 or -errno */
@@ -1258,6 +1372,11 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 	}
 	/* every 2 s: is the setup still there? (a `tc qdisc del`, a driver reset) */
 	int64_t now = mono_ns();
+
+	if (k->tp_link && now >= k->next_verify) {
+		k->next_verify = now + NSEC_PER_SEC;
+		verify_data_off(k);
+	}
 
 	if (!k->link_down && now >= k->next_check) {
 		k->next_check = now + 2 * NSEC_PER_SEC;

@@ -647,6 +647,7 @@ static int write_report(struct send_ctx *s, const char *path)
 			json_uint(&j, "watch_missed", w.missed);
 			json_uint(&j, "watch_on_time", w.on_time);
 			json_uint(&j, "xmit_seen", w.xmit_seen);
+			json_uint(&j, "xmit_recalibrations", kpace_recalibrations(s->kp));
 			json_uint(&j, "watch_events", kpace_events(s->kp));
 			json_uint(&j, "watch_events_unstamped", kpace_events_unstamped(s->kp));
 			/* how late the kernel timer fired after each deadline (1 us buckets) */

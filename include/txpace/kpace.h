@@ -53,6 +53,8 @@ int kpace_slot(const struct kpace *k, uint16_t seq, struct txp_slot *out);
 int kpace_flow(const struct kpace *k, struct txp_flow *out);
 /** The watchdog's counters (@return -ENOENT without a watchdog). */
 int kpace_wstats(const struct kpace *k, struct txp_wstats *out);
+/** Times the tracepoint's skb->data offset was found wrong (no hand-offs seen) and found again. */
+unsigned kpace_recalibrations(const struct kpace *k);
 /**
  * Follow the link and the watchdog's events; call a few times a second.
  * @return 1 with a message for the user in @msg, 0 when there is nothing to say

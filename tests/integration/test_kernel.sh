@@ -200,6 +200,20 @@ wait $tx
 check "re-attach: packets after it were stamped again" jq_check "$T/reattach.json" '.kernel.stamped >= 1500 and .kernel.stamped < 4000'
 check "re-attach: restored exactly" cmp "$T/before3" <(snap)
 
+# a kernel that records net:net_dev_start_xmit differently (a 32-bit kernel: a 4-byte skbaddr,
+# every later field 4 bytes earlier): --watch is refused with one line, nothing changes
+# (the real file, read from a tracefs mounted in a mount namespace of the test's own)
+unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
+	cat /sys/kernel/tracing/events/net/net_dev_start_xmit/format' >"$T/format32"
+sed -i 's/skbaddr;\toffset:16;\tsize:8;/skbaddr;\toffset:16;\tsize:4;/' "$T/format32"
+check "tracepoint layout: the altered format file says 4-byte skbaddr" grep -q 'skbaddr;.offset:16;.size:4;' "$T/format32"
+TXPACE_TP_FORMAT="$T/format32" in_tx "$TXPACE" send --quiet --backend rt --watch --seconds 1 \
+	$RX4:5004 tone:440 2>"$T/tp32.err"
+rc=$?
+check "tracepoint layout differs: --watch refused with one line naming the field" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/tp32.err') -eq 1 ] && grep -q 'cannot --watch: .*skbaddr at offset 16 (4 bytes) here, txpace reads it at 16 (8 bytes)' '$T/tp32.err'"
+check "tracepoint layout differs: nothing changed" cmp "$T/before3" <(snap)
+
 # a second SIGINT while the first one's stop is under way: the handlers stay, so the restore
 # still runs (it used to reset them to the default action and end the process unrestored)
 bg_tx "$T/int2.err" "$TXPACE" send --quiet --backend rt --watch $RX4:5004 tone:440
