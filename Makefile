@@ -74,9 +74,9 @@ $(BUILD)/bench/alac_bench: bench/alac_bench.c $(BUILD)/libtxpace.a
 
 # BPF: clang -target bpf -> bpftool gen object -> skeleton, all in build/ (UAPI headers only:
 # the send path must load on kernels without BTF).
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c include/txpace_abi.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c include/txpace_abi.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(call msg,BPF,$@)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+	$(call msg,BPF,$@)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude -Ibpf \
 		$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 

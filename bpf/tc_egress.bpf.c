@@ -22,20 +22,8 @@
 #define TXP_TIMER_ABS 1			/* BPF_F_TIMER_ABS, kernel >= 6.4 (not in 6.1's UAPI) */
 #define TXP_CLOCK_MONOTONIC 1
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, TXP_RING_SLOTS);
-	__type(key, __u32);
-	__type(value, struct txp_slot);
-} sched_ring SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, struct txp_flow_key);
-	__type(value, struct txp_flow);
-} flows SEC(".maps");
+#include "maps.h"
+#include "xmit.h"
 
 /*
  * The watchdog: one bpf_timer that fires at each published slot's deadline (launch + grace) and
@@ -53,20 +41,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct txp_watch);
 } watch SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txp_wstats);
-} wstats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct txp_conf);
-} conf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -313,18 +287,11 @@ static __always_inline __u32 find_data_off(const void *skb, __u64 want)
 SEC("tracepoint/net/net_dev_start_xmit")
 int txp_xmit(struct txp_tp_start_xmit *ctx)
 {
-	__u32 z = 0, idx, off;
+	__u32 z = 0, off;
 	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
-	struct txp_wstats *st = bpf_map_lookup_elem(&wstats, &z);
-	struct txp_flow_key k = {};
-	struct txp_slot *slot;
 	const void *data = 0;
-	__s32 noff = ctx->network_offset, toff = ctx->transport_offset;
-	__u8 l4[12];
-	__u16 seq;
 
-	if (!c || !st || !ctx->transport_offset_valid || toff < 0 || toff > 128 || noff < 0 ||
-	    noff > 64) {
+	if (!c || !ctx->transport_offset_valid) {
 		return 0;
 	}
 	off = c->skb_data_off;
@@ -341,46 +308,11 @@ int txp_xmit(struct txp_tp_start_xmit *ctx)
 		}
 		c->skb_data_off = off;
 	}
-	if (bpf_probe_read_kernel(&data, sizeof(data), (const void *)(long)ctx->skbaddr + (off & 0xff)) ||
-	    !data ||
-	    bpf_probe_read_kernel(l4, sizeof(l4), data + toff)) {
+	if (bpf_probe_read_kernel(&data, sizeof(data), (const void *)(long)ctx->skbaddr + (off & 0xff))) {
 		return 0;
 	}
-	if (ctx->protocol == ETH_P_IP) {	/* the tracepoint stores it in host order */
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), data + noff) || ip.protocol != IPPROTO_UDP) {
-			return 0;
-		}
-		k.saddr[10] = k.saddr[11] = 0xff;
-		k.daddr[10] = k.daddr[11] = 0xff;
-		__builtin_memcpy(&k.saddr[12], &ip.saddr, 4);
-		__builtin_memcpy(&k.daddr[12], &ip.daddr, 4);
-	} else if (ctx->protocol == ETH_P_IPV6) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), data + noff) ||
-		    ip6.nexthdr != IPPROTO_UDP) {
-			return 0;
-		}
-		__builtin_memcpy(k.saddr, &ip6.saddr, 16);
-		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
-	} else {
-		return 0;
-	}
-	__builtin_memcpy(&k.sport, &l4[0], 2);
-	__builtin_memcpy(&k.dport, &l4[2], 2);
-	if (!bpf_map_lookup_elem(&flows, &k)) {
-		return 0;
-	}
-	seq = (__u16)(l4[10] << 8 | l4[11]);
-	idx = seq % TXP_RING_SLOTS;
-	slot = bpf_map_lookup_elem(&sched_ring, &idx);
-	if (slot && (slot->flags & TXP_SLOT_VALID) && slot->seq == seq && !slot->xmit_ns) {
-		slot->xmit_ns = bpf_ktime_get_ns();
-		__sync_fetch_and_add(&st->xmit_seen, 1);
-	}
-	return 0;
+	/* (the tracepoint stores the protocol in host order) */
+	return record_xmit(data, ctx->network_offset, ctx->transport_offset, ctx->protocol);
 }
 
 char LICENSE[] SEC("license") = "GPL";

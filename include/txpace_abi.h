@@ -6,7 +6,9 @@
 #ifndef TXPACE_ABI_H
 #define TXPACE_ABI_H
 
+#ifndef __VMLINUX_H__	/* (a BTF-only program has these types from vmlinux.h) */
 #include <linux/types.h>
+#endif
 
 #define TXP_RING_SLOTS 1024		/* slot = RTP sequence % this */
 

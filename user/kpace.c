@@ -35,6 +35,7 @@
 #include <bpf/libbpf.h>
 
 #include "tc_egress.skel.h"
+#include "xmit_btf.skel.h"
 #include "txpace/clock.h"
 #include "txpace/kpace.h"
 #include "txpace/log.h"
@@ -62,7 +63,8 @@ struct kpace {
 	int root_saved, filter_saved;	/* journaled once: a re-attach adds no second copy */
 	struct nl *nl, *events_nl;
 	struct tc_egress *skel;
-	struct bpf_link *tp_link;
+	struct bpf_link *tp_link;	/* the hand-off program's attachment (either kind) */
+	struct xmit_btf *btf_skel;	/* the tp_btf hand-off program, where the kernel has BTF */
 	struct ring_buffer *rb;
 	struct txp_slot *ring;
 	struct txp_flow_key flow_key;
@@ -814,6 +816,46 @@ static int link_l3_off(unsigned type)
 	}
 }
 
+/*
+ * Where the kernel has BTF: the tp_btf hand-off program (CO-RE reads of skb->head and the
+ * header offsets, nothing found by guessing), on tc_egress's maps. TXPACE_NO_BTF=1 skips it
+ * (the tests of the classic path, which is what the Pi runs). @return 0, or -errno to fall back
+ */
+static int attach_btf_xmit(struct kpace *k)
+{
+	struct tc_egress *s = k->skel;
+	struct xmit_btf *b;
+	const char *no = getenv("TXPACE_NO_BTF");
+
+	if ((no && *no && strcmp(no, "0")) || access("/sys/kernel/btf/vmlinux", R_OK)) {
+		return -ENOENT;
+	}
+	b = xmit_btf__open();
+	if (!b) {
+		return -errno;
+	}
+	if (bpf_map__reuse_fd(b->maps.sched_ring, bpf_map__fd(s->maps.sched_ring)) ||
+	    bpf_map__reuse_fd(b->maps.flows, bpf_map__fd(s->maps.flows)) ||
+	    bpf_map__reuse_fd(b->maps.wstats, bpf_map__fd(s->maps.wstats)) ||
+	    bpf_map__reuse_fd(b->maps.conf, bpf_map__fd(s->maps.conf)) || xmit_btf__load(b)) {
+		int rc = -errno;
+
+		pr_debug("the tp_btf hand-off program does not load here (%s): the classic "
+			 "tracepoint instead", strerror(-rc));
+		xmit_btf__destroy(b);
+		return rc ? rc : -EINVAL;
+	}
+	k->tp_link = bpf_program__attach(b->progs.txp_xmit_btf);
+	if (!k->tp_link) {
+		int rc = -errno;
+
+		xmit_btf__destroy(b);
+		return rc;
+	}
+	k->btf_skel = b;
+	return 0;
+}
+
 static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 {
 	const struct kpace_cfg *c = &k->cfg;
@@ -894,7 +936,9 @@ static int load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 
 	snprintf(pp, sizeof(pp), "%s/%s", k->pin_dir, bpf_program__name(prog));
 	bpf_program__pin(prog, pp);
-	if (c->watch) {
+	if (c->watch && attach_btf_xmit(k) == 0) {
+		k->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, k, NULL);
+	} else if (c->watch) {
 		/* libbpf finds the tracepoint's id in tracefs: mount it for the attach only */
 		int mounted = ensure_fs(k, "/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, 0);
 		char fwhy[200] = "";
@@ -1126,10 +1170,11 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 		}
 		size_t l = strlen(k->desc);
 
-		snprintf(k->desc + l, sizeof(k->desc) - l, ", %s on clsact egress%s, maps in %s",
+		snprintf(k->desc + l, sizeof(k->desc) - l, ", %s on clsact egress%s%s, maps in %s",
 			 k->timer ? "txp_egress_watch" : "txp_egress",
 			 k->timer ? " + deadline watchdog + net_dev_start_xmit"
-				  : cfg->watch ? " + net_dev_start_xmit (no watchdog)" : "", k->pin_dir);
+				  : cfg->watch ? " + net_dev_start_xmit (no watchdog)" : "",
+			 !cfg->watch ? "" : k->btf_skel ? " (tp_btf)" : " (tracepoint)", k->pin_dir);
 	} else {
 		size_t l = strlen(k->desc);
 
@@ -1170,6 +1215,7 @@ void kpace_close(struct kpace *k)
 	}
 	ring_buffer__free(k->rb);
 	bpf_link__destroy(k->tp_link);
+	xmit_btf__destroy(k->btf_skel);
 	if (k->ring) {
 		munmap(k->ring, sizeof(struct txp_slot) * TXP_RING_SLOTS);
 	}
@@ -1373,7 +1419,7 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 	/* every 2 s: is the setup still there? (a `tc qdisc del`, a driver reset) */
 	int64_t now = mono_ns();
 
-	if (k->tp_link && now >= k->next_verify) {
+	if (k->tp_link && !k->btf_skel && now >= k->next_verify) {
 		k->next_verify = now + NSEC_PER_SEC;
 		verify_data_off(k);
 	}

@@ -81,6 +81,19 @@ check "watch: misses agree with the hand-off times (grace 20 ms)" \
 check "watch: hand-off (tracepoint) and SND stamp medians agree within 50 us" \
 	jq_check "$T/watch.json" '((.kernel.xmit_error_us.p50 - .stamps_us.snd.p50) | fabs) < 50'
 check "watch: exit restores clsact and filters exactly" cmp "$T/before" <(snap)
+# the hand-off program: tp_btf (CO-RE) where the kernel has BTF, else the classic tracepoint
+if [ -r /sys/kernel/btf/vmlinux ]; then
+	check "watch: kernel BTF here, so the tp_btf hand-off program" jq_check "$T/watch.json" '.kernel.setup | test("net_dev_start_xmit \\(tp_btf\\)")'
+else
+	check "watch: no kernel BTF here, so the classic tracepoint" jq_check "$T/watch.json" '.kernel.setup | test("net_dev_start_xmit \\(tracepoint\\)")'
+fi
+# the classic tracepoint (what a kernel without BTF, the Pi's, uses) on this kernel too: it
+# finds skb->data from the flow's own packets and must see every one of them
+TXPACE_NO_BTF=1 in_tx "$TXPACE" send --quiet --backend rt --watch --grace 20000 --seconds 2 \
+	--report "$T/watch-tp.json" $RX4:5004 tone:440 2>"$T/watch-tp.err"
+check "watch, classic tracepoint: every packet seen reaching the driver" jq_check "$T/watch-tp.json" \
+	'(.kernel.setup | test("net_dev_start_xmit \\(tracepoint\\)")) and .kernel.xmit_seen == 2000 and .kernel.watch_checked == 2000'
+check "watch, classic tracepoint: restored exactly" cmp "$T/before" <(snap)
 check "watch: no state file left" test -z "$(state_files)"
 
 # one packet withheld: nftables drops the 501st in the output hook, before tc egress and the
@@ -200,14 +213,15 @@ wait $tx
 check "re-attach: packets after it were stamped again" jq_check "$T/reattach.json" '.kernel.stamped >= 1500 and .kernel.stamped < 4000'
 check "re-attach: restored exactly" cmp "$T/before3" <(snap)
 
-# a kernel that records net:net_dev_start_xmit differently (a 32-bit kernel: a 4-byte skbaddr,
+# the classic tracepoint (no BTF) on a kernel that records net:net_dev_start_xmit differently
+# (a 32-bit kernel: a 4-byte skbaddr,
 # every later field 4 bytes earlier): --watch is refused with one line, nothing changes
 # (the real file, read from a tracefs mounted in a mount namespace of the test's own)
 unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
 	cat /sys/kernel/tracing/events/net/net_dev_start_xmit/format' >"$T/format32"
 sed -i 's/skbaddr;\toffset:16;\tsize:8;/skbaddr;\toffset:16;\tsize:4;/' "$T/format32"
 check "tracepoint layout: the altered format file says 4-byte skbaddr" grep -q 'skbaddr;.offset:16;.size:4;' "$T/format32"
-TXPACE_TP_FORMAT="$T/format32" in_tx "$TXPACE" send --quiet --backend rt --watch --seconds 1 \
+TXPACE_NO_BTF=1 TXPACE_TP_FORMAT="$T/format32" in_tx "$TXPACE" send --quiet --backend rt --watch --seconds 1 \
 	$RX4:5004 tone:440 2>"$T/tp32.err"
 rc=$?
 check "tracepoint layout differs: --watch refused with one line naming the field" \
