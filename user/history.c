@@ -15,6 +15,8 @@ struct hslot {
 
 struct history {
 	size_t mask, payload_max;
+	_Atomic uint64_t puts;		/* how many packets were put; release after newest */
+	_Atomic uint32_t newest;	/* the last one's seq */
 	struct hslot *meta;
 	_Atomic uint8_t *data;	/* byte atomics: the seqlock makes torn reads detectable, not UB */
 };
@@ -71,6 +73,9 @@ void history_put(struct history *h, uint32_t seq, const void *data, size_t len)
 	atomic_store_explicit(&s->seq, seq, memory_order_relaxed);
 	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
 	atomic_store_explicit(&s->version, v + 2, memory_order_release);
+	/* newest before the count: a reader that sees the count sees a newest at least as new */
+	atomic_store_explicit(&h->newest, seq, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->puts, 1, memory_order_release);
 }
 
 int history_get(struct history *h, uint32_t seq, void *buf, size_t cap)
@@ -108,4 +113,17 @@ int history_get(struct history *h, uint32_t seq, void *buf, size_t cap)
 		}
 	}
 	return -EAGAIN;
+}
+
+int history_window(struct history *h, uint32_t *newest, size_t *held)
+{
+	uint64_t puts = atomic_load_explicit(&h->puts, memory_order_acquire);
+	size_t room = h->mask ? h->mask : 1;
+
+	if (!puts) {
+		return -ENOENT;
+	}
+	*newest = atomic_load_explicit(&h->newest, memory_order_relaxed);
+	*held = puts < room ? (size_t)puts : room;
+	return 0;
 }

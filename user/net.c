@@ -106,6 +106,25 @@ static int iface_index(const char *iface)
 	return idx ? (int)idx : -ENODEV;
 }
 
+int net_same_host(const struct net_addr *a, const struct sockaddr *from, socklen_t len)
+{
+	if (len < sizeof(sa_family_t) || from->sa_family != a->ss.ss_family) {
+		return 0;
+	}
+	if (from->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)from;
+
+		return len >= sizeof(*y) && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)from;
+
+		return len >= sizeof(*y) && !memcmp(&x->sin6_addr, &y->sin6_addr, 16) &&
+		       (!x->sin6_scope_id || x->sin6_scope_id == y->sin6_scope_id);
+	}
+	return 0;
+}
+
 int net_udp_connect(const struct net_addr *dst, const struct net_tx_opts *o)
 {
 	int fam = dst->ss.ss_family, fd, on = 1, tos = o->dscp << 2, err;

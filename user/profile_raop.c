@@ -2,7 +2,9 @@
 /*
  * Profile raop: AirPlay 1. RTSP session (OPTIONS, ANNOUNCE, SETUP, RECORD, SET_PARAMETER,
  * keep-alive, TEARDOWN), ALAC audio (optionally AES), and the UDP duties: timing replies, sync
- * packets from the schedule, retransmits from history.
+ * packets from the schedule, retransmits from history. The control and timing ports answer only
+ * the receiver (the RTSP peer's address), and retransmits go to its negotiated control port, at
+ * a bounded rate.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,9 +27,24 @@
 #include "txpace/raop.h"
 #include "txpace/rtp.h"
 #include "txpace/rtsp.h"
+#include "txpace/tbucket.h"
 
 #define RAOP_RATE 44100
 #define RECEIVER_LATENCY 11025	/* what receivers add themselves when they do not say */
+/*
+ * Retransmitted packets: at most RTX_RATE a second, RTX_BURST at once. A receiver re-asks a
+ * handful of packets after a loss (shairport-sync asks for each gap a few times while its play
+ * time nears); even a receiver that lost every packet (44100 / 352 = 125 a second) and asked
+ * each back once stays within twice the stream rate, which RTX_RATE allows. The burst is a
+ * second of audio: what a one-second drop-out asks back at once. Whatever the requests say, the
+ * resends then stay under 250 x 1.4 KB = 350 KB/s, twice the stream itself.
+ */
+#define RTX_RATE 250
+#define RTX_BURST 128
+/* the most packets one request is served from (the history holds 2 s: 255 packets) */
+#define RTX_WINDOW_MAX 1024
+/* datagrams read per port per service call, so a flood cannot hold off syncs and keep-alives */
+#define UDP_BUDGET 64
 
 struct raop {
 	struct rtsp *rtsp;
@@ -46,7 +63,11 @@ struct raop {
 	int first_sync;
 	const struct schedule *sched;	/* set at start */
 	uint16_t rtx_seq;
+	struct tbucket rtx_bucket;
 	uint64_t timing_replies, syncs, rtx_requests, rtx_packets, rtx_served, rtx_missed;
+	uint64_t rtx_clamped, rtx_cut;		/* requests cut to the history, packets cut off */
+	uint64_t rtx_over_limit;		/* packets refused by the rate limit */
+	uint64_t ctl_strangers, tim_strangers;	/* datagrams from other hosts, dropped */
 	uint64_t payload_bytes, packets, flushes;
 	int paused;			/* flushed, no syncs until the stream restarts */
 };
@@ -60,6 +81,30 @@ int raop_parse_resend(const uint8_t *b, size_t len, struct raop_resend *r)
 	r->first = (uint16_t)(b[4] << 8 | b[5]);
 	r->count = (uint16_t)(b[6] << 8 | b[7]);
 	return r->count ? 0 : -EINVAL;
+}
+
+size_t raop_resend_clamp(const struct raop_resend *rq, uint16_t newest, size_t held,
+			 uint16_t *seqs)
+{
+	uint16_t oldest;
+	size_t n = 0;
+
+	if (held > 65536) {
+		held = 65536;
+	}
+	/*
+	 * Walk the history (at most its depth), not the request (up to 65535): both ranges wrap
+	 * around the 16-bit space, and their overlap can be two pieces.
+	 */
+	oldest = (uint16_t)(newest - (held - 1));
+	for (size_t i = 0; i < held; i++) {
+		uint16_t seq = (uint16_t)(oldest + i);
+
+		if ((uint16_t)(seq - rq->first) < rq->count) {
+			seqs[n++] = seq;
+		}
+	}
+	return n;
 }
 
 int raop_parse_timing(const uint8_t *b, size_t len, uint64_t *transmit)
@@ -150,24 +195,6 @@ static int transport_port(const char *t, const char *key)
 	return -1;
 }
 
-static int udp_bound(int family, uint16_t *port)
-{
-	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
-	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		return -errno;
-	}
-	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-					: ((struct sockaddr_in6 *)&ss)->sin6_port);
-	return fd;
-}
-
 static void set_port(struct net_addr *a, int port)
 {
 	if (a->ss.ss_family == AF_INET) {
@@ -175,6 +202,25 @@ static void set_port(struct net_addr *a, int port)
 	} else {
 		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
 	}
+}
+
+/* A UDP socket on @local's address (the RTSP connection's), any free port: not on every address. */
+static int udp_bound(const struct net_addr *local, uint16_t *port)
+{
+	struct net_addr a = *local;
+	int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	set_port(&a, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a.ss, a.len) ||
+	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len)) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -errno;
+	}
+	*port = ntohs(a.ss.ss_family == AF_INET ? ((struct sockaddr_in *)&a.ss)->sin_port
+						: ((struct sockaddr_in6 *)&a.ss)->sin6_port);
+	return fd;
 }
 
 static void raop_close(void *priv)
@@ -298,12 +344,13 @@ static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char
 	    announce(r, o, sid, err, errlen)) {
 		goto fail;
 	}
-	r->ctl_fd = udp_bound(r->peer.ss.ss_family, &r->ctl_port);
-	r->tim_fd = udp_bound(r->peer.ss.ss_family, &r->tim_port);
+	r->ctl_fd = udp_bound(rtsp_local(r->rtsp), &r->ctl_port);
+	r->tim_fd = udp_bound(rtsp_local(r->rtsp), &r->tim_port);
 	if (r->ctl_fd < 0 || r->tim_fd < 0) {
 		snprintf(err, errlen, "cannot open the control and timing ports: %s", strerror(errno));
 		goto fail;
 	}
+	pr_debug("raop: control port %u, timing port %u", r->ctl_port, r->tim_port);
 	snprintf(extra, sizeof(extra),
 		 "Transport: RTP/AVP/UDP;unicast;interleaved=0-1;mode=record;control_port=%u;"
 		 "timing_port=%u\r\n", r->ctl_port, r->tim_port);
@@ -423,9 +470,29 @@ static void send_sync(struct raop *r, const struct schedule *s, int64_t now)
 	}
 }
 
+/*
+ * Only the receiver may talk to us: anyone else who can reach the ports would get timing replies
+ * and, worse, audio (a resend request is 8 bytes; the history is 2 s of it). Counted, logged once.
+ */
+static int from_receiver(struct raop *r, const struct sockaddr_storage *from, socklen_t fl,
+			 const char *port, uint64_t *strangers)
+{
+	struct net_addr a = { *from, fl };
+	char s[80];
+
+	if (net_same_host(&r->peer, (const struct sockaddr *)from, fl)) {
+		return 1;
+	}
+	if (!(*strangers)++) {
+		pr_warn("ignoring %s packets from %s: not the receiver %s", port,
+			net_fmt(&a, s, sizeof(s)), r->rname);
+	}
+	return 0;
+}
+
 static void on_timing(struct raop *r)
 {
-	for (;;) {
+	for (int budget = UDP_BUDGET; budget > 0; budget--) {
 		uint8_t b[128], out[32];
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
@@ -436,7 +503,8 @@ static void on_timing(struct raop *r)
 		if (n < 0) {
 			return;
 		}
-		if (raop_parse_timing(b, (size_t)n, &tx)) {
+		if (!from_receiver(r, &from, fl, "timing", &r->tim_strangers) ||
+		    raop_parse_timing(b, (size_t)n, &tx)) {
 			continue;
 		}
 		memset(out, 0, sizeof(out));
@@ -460,29 +528,73 @@ static void on_timing(struct raop *r)
 	}
 }
 
+/* @seq left the history (while a request was being served): too old to matter to the receiver */
+static int aged_out(struct history *h, uint16_t seq)
+{
+	uint32_t newest;
+	size_t held;
+
+	return history_window(h, &newest, &held) || (uint16_t)((uint16_t)newest - seq) >= held;
+}
+
+/*
+ * Retransmit requests from the receiver's address, served from history to its negotiated control
+ * port (never to the request's source port). A request is cut to the packets the history holds
+ * (what it asks beyond them cannot be sent: never sent, or older than the history's 2 s, which
+ * at the default latency is past its play time); every packet looked up is paid for from the
+ * rate limit's bucket. On the main thread, between the other duties.
+ */
 static void on_control(struct raop *r)
 {
-	for (;;) {
+	for (int budget = UDP_BUDGET; budget > 0; budget--) {
 		uint8_t b[64], out[4 + RTP_HDR_LEN + ALAC_MAX_BYTES];
+		uint16_t seqs[RTX_WINDOW_MAX];
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(r->ctl_fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		int64_t now = mono_ns();
 		struct raop_resend rq;
+		uint32_t newest = 0;
+		size_t held = 0, k;
 
 		if (n < 0) {
 			return;
 		}
-		if (raop_parse_resend(b, (size_t)n, &rq)) {
+		if (!from_receiver(r, &from, fl, "control", &r->ctl_strangers) ||
+		    raop_parse_resend(b, (size_t)n, &rq)) {
 			continue;
 		}
 		r->rtx_requests++;
-		for (uint32_t i = 0; i < rq.count; i++) {
-			uint16_t seq = (uint16_t)(rq.first + i);
-			int len = history_get(r->d->hist, seq, out + 4, sizeof(out) - 4);
+		r->rtx_packets += rq.count;
+		if (!history_window(r->d->hist, &newest, &held) && held > RTX_WINDOW_MAX) {
+			held = RTX_WINDOW_MAX;
+		}
+		k = raop_resend_clamp(&rq, (uint16_t)newest, held, seqs);
+		if (k < rq.count) {
+			pr_debug("retransmit request for %u packets from seq %u: %zu of them held",
+				 rq.count, rq.first, k);
+			r->rtx_clamped++;
+			r->rtx_cut += rq.count - k;
+		}
+		for (size_t i = 0; i < k; i++) {
+			int len;
 
-			r->rtx_packets++;
+			if (!tbucket_take(&r->rtx_bucket, now)) {
+				if (!r->rtx_over_limit) {
+					pr_warn("%s asks for more than %d retransmits a second; "
+						"refusing the excess", r->rname, RTX_RATE);
+				}
+				r->rtx_over_limit += k - i;
+				break;
+			}
+			len = history_get(r->d->hist, seqs[i], out + 4, sizeof(out) - 4);
+			if (len < 0 && len != -ENOSPC && aged_out(r->d->hist, seqs[i])) {
+				r->rtx_cut++;
+				continue;
+			}
 			if (len < 0) {
-				pr_debug("retransmit of seq %u: not in history (%s)", seq, strerror(-len));
+				pr_debug("retransmit of seq %u: not in history (%s)", seqs[i],
+					 strerror(-len));
 				r->rtx_missed++;
 				continue;
 			}
@@ -490,11 +602,11 @@ static void on_control(struct raop *r)
 			out[1] = RAOP_RESEND_REPLY;
 			out[2] = (uint8_t)(r->rtx_seq >> 8);
 			out[3] = (uint8_t)r->rtx_seq++;
-			if (sendto(r->ctl_fd, out, (size_t)len + 4, 0, (struct sockaddr *)&from, fl) ==
-			    len + 4) {
+			if (sendto(r->ctl_fd, out, (size_t)len + 4, 0,
+				   (struct sockaddr *)&r->ctl_peer.ss, r->ctl_peer.len) == len + 4) {
 				r->rtx_served++;
 			} else {
-				pr_debug("retransmit of seq %u: %s", seq, strerror(errno));
+				pr_debug("retransmit of seq %u: %s", seqs[i], strerror(errno));
 				r->rtx_missed++;
 			}
 		}
@@ -505,11 +617,14 @@ static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *er
 {
 	struct raop *r = priv;
 	struct pollfd p = { r->tim_fd, POLLIN, 0 };
-	int64_t now;
+	int64_t now = mono_ns(), until = now + r->timeout_ms * NSEC_PER_MSEC;
 
 	/* receivers ignore a sync before their first timing exchange: answer one first */
-	if (poll(&p, 1, (int)r->timeout_ms) == 1) {
-		on_timing(r);
+	while (!r->timing_replies && now < until) {
+		if (poll(&p, 1, (int)((until - now) / NSEC_PER_MSEC) + 1) == 1) {
+			on_timing(r);	/* a stranger's request is no exchange: wait on */
+		}
+		now = mono_ns();
 	}
 	if (!r->timing_replies) {
 		pr_warn("%s sent no timing request within %" PRId64 " ms; starting anyway", r->rname,
@@ -519,6 +634,7 @@ static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *er
 	now = mono_ns();
 	s->start_ns = earliest > now + 50 * NSEC_PER_MSEC ? earliest : now + 50 * NSEC_PER_MSEC;
 	r->sched = s;
+	tbucket_init(&r->rtx_bucket, RTX_RATE, RTX_BURST, now);
 	send_sync(r, s, now);
 	r->next_sync = now + NSEC_PER_SEC;
 	r->next_keepalive = now + r->keepalive_ns;
@@ -637,6 +753,11 @@ static void raop_resume(void *priv, const struct schedule *s, int64_t now)
 	r->next_sync = now + NSEC_PER_SEC;
 }
 
+/*
+ * Every packet the receiver asked for and the history held was sent. What was refused by policy
+ * (strangers, requests beyond the history, resends over the rate limit) is reported, not failed:
+ * a stranger must not be able to turn a good stream into a failed one.
+ */
 static int raop_complete(void *priv)
 {
 	struct raop *r = priv;
@@ -662,7 +783,31 @@ static void raop_report(void *priv, struct json *j)
 	json_uint(j, "retransmit_packets", r->rtx_packets);
 	json_uint(j, "retransmits_served", r->rtx_served);
 	json_uint(j, "retransmits_missed", r->rtx_missed);
+	json_uint(j, "retransmits_over_limit", r->rtx_over_limit);
+	json_uint(j, "retransmit_requests_clamped", r->rtx_clamped);
+	json_uint(j, "retransmit_packets_cut", r->rtx_cut);
+	json_uint(j, "retransmit_limit_per_s", RTX_RATE);
+	json_uint(j, "retransmit_burst", RTX_BURST);
+	json_uint(j, "control_port", r->ctl_port);
+	json_uint(j, "timing_port", r->tim_port);
+	json_uint(j, "control_strangers_refused", r->ctl_strangers);
+	json_uint(j, "timing_strangers_refused", r->tim_strangers);
 	json_end(j, '}');
+}
+
+static void raop_summary(void *priv)
+{
+	struct raop *r = priv;
+
+	printf("retransmit requests %" PRIu64 " for %" PRIu64 " packets: served %" PRIu64
+	       ", missed %" PRIu64 ", over the limit (%d/s, burst %d) %" PRIu64
+	       ", beyond the history %" PRIu64 " (in %" PRIu64 " requests)\n", r->rtx_requests,
+	       r->rtx_packets, r->rtx_served, r->rtx_missed, RTX_RATE, RTX_BURST, r->rtx_over_limit,
+	       r->rtx_cut, r->rtx_clamped);
+	if (r->ctl_strangers || r->tim_strangers) {
+		printf("refused, not from the receiver: control packets %" PRIu64
+		       ", timing packets %" PRIu64 "\n", r->ctl_strangers, r->tim_strangers);
+	}
 }
 
 const struct profile_ops profile_raop = {
@@ -679,5 +824,6 @@ const struct profile_ops profile_raop = {
 	.finish = raop_finish,
 	.complete = raop_complete,
 	.report = raop_report,
+	.summary = raop_summary,
 	.close = raop_close,
 };

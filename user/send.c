@@ -716,6 +716,9 @@ static void summary(struct send_ctx *s)
 	if (atomic_load(&st->early)) {
 		printf("left before their launch time: %" PRIu64 " packets\n", atomic_load(&st->early));
 	}
+	if (s->o.profile->summary) {
+		s->o.profile->summary(s->prof);
+	}
 	if (s->kp) {
 		struct txp_flow f;
 		struct txp_wstats w;

@@ -19,5 +19,12 @@ void history_put(struct history *h, uint32_t seq, const void *data, size_t len);
  *         @cap is too small
  */
 int history_get(struct history *h, uint32_t seq, void *buf, size_t cap);
+/**
+ * Reader (any thread): which packets @h holds, as the last @held sequence numbers up to @newest
+ * (the packets are assumed to be put in sequence). The slot the writer fills next is left out: a
+ * reader would race it. A packet may still be overwritten right after this returns.
+ * @return 0, or -ENOENT before the first put
+ */
+int history_window(struct history *h, uint32_t *newest, size_t *held);
 
 #endif

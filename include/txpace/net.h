@@ -27,6 +27,11 @@ int net_parse(const char *s, uint16_t default_port, struct net_addr *out);
 /** Format an address as "host:port" / "[v6]:port" into @buf (at least 64 bytes). */
 const char *net_fmt(const struct net_addr *a, char *buf, size_t cap);
 int net_is_multicast(const struct net_addr *a);
+/**
+ * @return 1 when @from (@len bytes, as recvfrom() filled it) is the host @a: the same family and
+ *         address (and IPv6 scope, when @a has one); the ports may differ
+ */
+int net_same_host(const struct net_addr *a, const struct sockaddr *from, socklen_t len);
 /** @return a connected UDP socket for @dst (CLOEXEC), or a negative errno */
 int net_udp_connect(const struct net_addr *dst, const struct net_tx_opts *o);
 /**

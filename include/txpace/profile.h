@@ -92,6 +92,8 @@ struct profile_ops {
 	/** @return 1 when the profile met every duty (e.g. every retransmit request was served) */
 	int (*complete)(void *p);
 	void (*report)(void *p, struct json *j);
+	/** Optional: the profile's lines of the text summary (stdout) */
+	void (*summary)(void *p);
 	/** Optional: a short note for the status line ("PTP unlocked"), or "" */
 	const char *(*status)(void *p);
 	void (*close)(void *p);

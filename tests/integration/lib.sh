@@ -19,6 +19,7 @@ teardown() {
 	done
 	ip netns del "$NS_TX" 2>/dev/null
 	ip netns del "$NS_RX" 2>/dev/null
+	ip netns del "$ST_NS" 2>/dev/null
 	ip netns del "$AP_NS" 2>/dev/null
 	if [ -s "$T/dbus.pid" ]; then
 		kill "$(head -n 1 "$T/dbus.pid")" 2>/dev/null
@@ -193,6 +194,42 @@ CONF
 	return 1
 }
 in_ap() { ip netns exec "$AP_NS" "$@"; }
+
+# add_stranger: put the AirPlay namespace on a network (AP_LAN4 on a veth) where another host,
+# ST4 in its own namespace ST_NS, is neither the sender nor the receiver
+ST_NS="txp$$st"
+AP_LAN4=192.168.68.1 ST4=192.168.68.2
+add_stranger() {
+	ip netns add "$ST_NS" && ip -n "$ST_NS" link set lo up || return 1
+	ip link add "v$$a" type veth peer name "v$$s" || return 1
+	ip link set "v$$a" netns "$AP_NS" && ip link set "v$$s" netns "$ST_NS" || return 1
+	ip -n "$AP_NS" addr add $AP_LAN4/24 dev "v$$a" && ip -n "$ST_NS" addr add $ST4/24 dev "v$$s" &&
+		ip -n "$AP_NS" link set "v$$a" up && ip -n "$ST_NS" link set "v$$s" up
+}
+in_st() { ip netns exec "$ST_NS" "$@"; }
+
+# raop_ports ERRFILE: "CONTROL TIMING", the ports a `txpace send --profile raop -v` bound, as it
+# logs them to ERRFILE (10 s at most)
+raop_ports() {
+	local i p
+	for i in $(seq 1 200); do
+		p=$(sed -n 's/^raop: control port \([0-9]*\), timing port \([0-9]*\)$/\1 \2/p' "$1")
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		sleep 0.05
+	done
+	echo "no control/timing ports in $1: $(tail -c 300 "$1")" >&2
+	return 1
+}
+
+# wait_output BYTES: until the receiver's output holds BYTES (15 s at most)
+wait_output() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(stat -c %s "$AP_OUT")" -gt "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 
 # airplay_exact REF OUT: the receiver's output holds REF (S16LE stereo) bit for bit from its
 # 10th packet to its last sample (the receiver replaces the first 9 packets after a start with

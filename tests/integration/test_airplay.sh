@@ -73,6 +73,82 @@ check "loss: packets were dropped ($dropped), retransmits asked and all served" 
 	jq_check "$T/loss.json" ".raop.retransmit_packets >= $dropped and $dropped > 0 and
 		.raop.retransmits_served == .raop.retransmit_packets and .complete"
 
+# bound_to SSFILE ADDR: SSFILE (ss -Hluan) lists two sockets, both bound to ADDR (not 0.0.0.0)
+bound_to() {
+	[ "$(wc -l <"$1")" -eq 2 ] && [ "$(awk -v a="$2:" 'index($4, a) == 1' "$1" | wc -l)" -eq 2 ] ||
+		{ echo "not two sockets on $2:" >&2; cat "$1" >&2; return 1; }
+}
+
+# A stranger: a host on the receiver's network (its own namespace) sends txpace's control port a
+# retransmit request for everything (count 0xFFFF) and its timing port a timing request while a
+# stream plays. Before issue 9 it got the whole history back (2 s of audio) and the stream
+# failed on the resends it could not serve; now it gets nothing, and that is only counted.
+head -c $((44100 * 4 * 6)) "$T/in.ref" >"$T/mid.ref"
+ffmpeg -v error -f s16le -ar 44100 -ac 2 -i "$T/mid.ref" -c:a pcm_s16le "$T/mid.wav"
+if add_stranger; then
+	: >"$AP_OUT"
+	ip netns exec "$AP_NS" "$TXPACE" send --profile raop --quiet -v --report "$T/stranger.json" \
+		$AP_LAN4 "$T/mid.wav" 2>"$T/stranger.err" &
+	s=$!
+	PIDS+=("$s")
+	read -r ctl tim < <(raop_ports "$T/stranger.err")
+	wait_output $((3 * sec))
+	in_ap ss -Hluan "sport = :${ctl:-0} or sport = :${tim:-0}" >"$T/stranger.ss"
+	in_st python3 "$(dirname "$0")/raop_ctl.py" stranger $ST4 $AP_LAN4 "${ctl:-0}" "${tim:-0}" 2 \
+		>"$T/stranger.got"
+	if wait "$s"; then
+		cp "$AP_OUT" "$T/stranger.out"
+		check "stranger: receiver output bit-exact to the source, to the last sample" \
+			airplay_exact "$T/mid.ref" "$T/stranger.out"
+	else
+		fail "stranger" "send failed: $(cat "$T/stranger.err")"
+	fi
+	check "stranger: its resend request (count 0xFFFF) and timing request got nothing back in 2 s" \
+		jq_check "$T/stranger.got" '.datagrams == 0'
+	check "stranger: refused and counted, not failed; the receiver's retransmit budget untouched" \
+		jq_check "$T/stranger.json" ".complete and .raop.control_port == ${ctl:-0} and
+			.raop.control_strangers_refused >= 1 and .raop.timing_strangers_refused >= 1 and
+			.raop.retransmits_over_limit == 0 and .raop.retransmits_missed == 0"
+	check "stranger: control and timing ports bound to the RTSP connection's address $AP_LAN4" \
+		bound_to "$T/stranger.ss" $AP_LAN4
+else
+	fail "stranger" "cannot set up the stranger's namespace"
+fi
+
+# A flood of resend requests from the receiver's own address (200 a second, each for 64 packets
+# it holds): served only up to the rate limit (a token bucket), the rest refused and counted;
+# the stream stays whole.
+: >"$AP_OUT"
+ip netns exec "$AP_NS" "$TXPACE" send --profile raop --quiet -v --report "$T/flood.json" 127.0.0.1 \
+	"$T/mid.wav" 2>"$T/flood.err" &
+s=$!
+PIDS+=("$s")
+read -r ctl tim < <(raop_ports "$T/flood.err")
+wait_output $((2 * sec))
+in_ap python3 "$(dirname "$0")/raop_ctl.py" flood 127.0.0.1 127.0.0.1 "${ctl:-0}" 3 >"$T/flood.got" \
+	2>"$T/flood.got.err"
+if wait "$s"; then
+	cp "$AP_OUT" "$T/flood.out"
+	check "flood: receiver output bit-exact to the source, to the last sample" \
+		airplay_exact "$T/mid.ref" "$T/flood.out"
+else
+	fail "flood" "send failed: $(cat "$T/flood.err")"
+fi
+req=$(jq -r .requests "$T/flood.got" 2>/dev/null)
+got=$(jq -r '.raop | "\(.retransmits_served) served, \(.retransmits_over_limit) over the limit"' \
+	"$T/flood.json" 2>/dev/null)
+check "flood: the resends went to the receiver's control port, none to the requesting socket" \
+	jq_check "$T/flood.got" '.came_back == 0'
+check "flood: ${req:-no} requests in 3 s, ${got:-no report}: served <= limit x duration + burst, \
+>= half the limit x 3 s" \
+	jq_check "$T/flood.json" "${req:-0} >= 400 and .raop.retransmit_requests >= ${req:-0} and
+		.raop.retransmits_served <= .raop.retransmit_limit_per_s * .duration_s +
+			.raop.retransmit_burst and
+		.raop.retransmits_served >= .raop.retransmit_limit_per_s * 3 / 2 and
+		.raop.retransmits_over_limit > 0 and .complete and
+		.raop.retransmit_packets == .raop.retransmits_served + .raop.retransmits_missed +
+			.raop.retransmits_over_limit + .raop.retransmit_packets_cut"
+
 one_session encrypted "$T/short.ref" --encrypt 127.0.0.1 "$T/short.wav"
 check "encrypted: the session was encrypted" jq_check "$T/encrypted.json" '.raop.encrypted'
 one_session escape "$T/short.ref" --alac escape 127.0.0.1 "$T/short.wav"
