@@ -112,9 +112,10 @@ deps:
 
 # txpace itself under AddressSanitizer + UndefinedBehaviorSanitizer, for a named subset of the
 # integration tests (tests/run.sh): its own build directory, the same sources and flags.
-# (in the sub-make BUILD is $(BUILD)/san, so there this target is the ordinary link)
+# (in the sub-make BUILD is $(BUILD)/san, so there this target is the ordinary link; with
+# _FORTIFY_SOURCE as distributions build, whose checks -Werror then sees at -O1)
 $(BUILD)/san/txpace: $(LIB_SRCS) user/main.c $(HDRS) $(BPF_SRCS) include/txpace_abi.h
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" $@
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" $@
 
 build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace
 

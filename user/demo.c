@@ -201,8 +201,9 @@ static int run_with(struct demo *d, const char *backend, const char *stamp,
 		n = read(errp[0], why, whylen - 1);
 		why[n > 0 ? n : 0] = 0;
 		why[strcspn(why, "\n")] = 0;
-		if (!strncmp(why, "txpace: error: ", 15)) {
-			memmove(why, why + 15, strlen(why + 15) + 1);
+		/* (the prefix is dropped by length: n bytes were read, the NUL is at n) */
+		if (n > 15 && !strncmp(why, "txpace: error: ", 15)) {
+			memmove(why, why + 15, (size_t)n - 15 + 1);
 		}
 	}
 	while (waitpid(spid, &status, 0) < 0) {
@@ -236,12 +237,13 @@ out:
 	return rc;
 }
 
-static void row(const char *name, const char *fmt, double a, double b)
+/* @decimals: digits after the point (a literal format: -Wformat-truncation can check it) */
+static void row(const char *name, int decimals, double a, double b)
 {
 	char x[32], y[32];
 
-	snprintf(x, sizeof(x), fmt, a);
-	snprintf(y, sizeof(y), fmt, b);
+	snprintf(x, sizeof(x), "%.*f", decimals, a);
+	snprintf(y, sizeof(y), "%.*f", decimals, b);
 	printf("  %-28s %14s %18s\n", name, x, y);
 }
 
@@ -313,16 +315,16 @@ int cmd_demo(int argc, char **argv)
 		json_done(&j);
 	} else {
 		printf("\n  %-28s %14s %18s\n", "", "txpace rt", "relative sleep");
-		row("packets received", "%.0f", (double)a.packets, (double)b.packets);
-		row("lost", "%.0f", (double)a.lost, (double)b.lost);
-		row("stream took (s)", "%.2f", a.duration_s, b.duration_s);
-		row("|deviation| p50 (us)", "%.1f", a.dev_p50, b.dev_p50);
-		row("|deviation| p99 (us)", "%.1f", a.dev_p99, b.dev_p99);
-		row("|deviation| p99.9 (us)", "%.1f", a.dev_p999, b.dev_p999);
-		row("|deviation| max (us)", "%.1f", a.dev_max, b.dev_max);
-		row("inter-arrival min (us)", "%.1f", a.int_min, b.int_min);
-		row("inter-arrival median (us)", "%.1f", a.int_p50, b.int_p50);
-		row("inter-arrival max (us)", "%.1f", a.int_max, b.int_max);
+		row("packets received", 0, (double)a.packets, (double)b.packets);
+		row("lost", 0, (double)a.lost, (double)b.lost);
+		row("stream took (s)", 2, a.duration_s, b.duration_s);
+		row("|deviation| p50 (us)", 1, a.dev_p50, b.dev_p50);
+		row("|deviation| p99 (us)", 1, a.dev_p99, b.dev_p99);
+		row("|deviation| p99.9 (us)", 1, a.dev_p999, b.dev_p999);
+		row("|deviation| max (us)", 1, a.dev_max, b.dev_max);
+		row("inter-arrival min (us)", 1, a.int_min, b.int_min);
+		row("inter-arrival median (us)", 1, a.int_p50, b.int_p50);
+		row("inter-arrival max (us)", 1, a.int_max, b.int_max);
 		printf("\n|deviation| is each packet's distance from the straight line fitted through "
 		       "its arrival times;\na relative-sleep sender also runs slow (see 'stream "
 		       "took'), which the fit hides.\n");
