@@ -99,6 +99,7 @@ static const struct cli_opt relay_opts[] = {
 	{ "ttl", required_argument, SO_TTL, "N", "output TTL 1..255 (default 1)" },
 	{ "dscp", required_argument, SO_DSCP, "N|aes67|dante", "output DSCP (default 34)" },
 	{ "ptp-socket", required_argument, SO_PTP_SOCKET, "PATH", "ptp4l's management socket (default /var/run/ptp4l)" },
+	{ "ptp-domain", required_argument, SO_PTP_DOMAIN, "N", "PTP domain 0..127 of ptp4l and the output's SDP (default 0; Livewire: 1)" },
 	{ "require-lock", no_argument, SO_REQUIRE_LOCK, NULL, "wait until ptp4l is locked" },
 	{ "sap-interval", required_argument, SO_SAP, "S", "announce the output every S seconds, 0 = none (default 30)" },
 	{ "name", required_argument, SO_NAME, "TEXT", "the output's session name (default: txpace relay)" },

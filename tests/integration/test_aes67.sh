@@ -1,33 +1,50 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# AES67: ptp4l grandmaster and slave in two namespaces (linreg servo); txpace waits for the lock
-# and sends; GStreamer receives bit-exact; RTP time = PTP time x 48000 within a packet time;
-# FFmpeg finds the stream through SAP and decodes it bit-exact; the SAP deletion goes out on exit.
+# AES67 on PTP domain 1 (Livewire's): ptp4l grandmaster and slave in two namespaces (linreg
+# servo); txpace starts while the slave is still locking, waits for the lock and sends; GStreamer
+# receives bit-exact; RTP time = PTP time x 48000 within a packet time; the SDP and the SAP
+# announcement carry domain 1; FFmpeg finds the stream through SAP and decodes it bit-exact; the
+# SAP deletion goes out on exit. The relay re-times streams onto the grid.
 . "$(dirname "$0")/lib.sh"
 for b in ptp4l gst-launch-1.0 ffmpeg; do
 	command -v $b >/dev/null || { fail "aes67" "$b missing (scripts/install-deps.sh)"; exit 1; }
 done
 make_pair || { fail "namespaces" "cannot create the veth pair"; exit 1; }
 GM_UDS=/var/run/txpace-$$-gm SL_UDS=/var/run/txpace-$$-sl
+DOMAIN=1
 common="time_stamping software
 network_transport UDPv4
 logSyncInterval -3
 logAnnounceInterval 1
 delay_mechanism E2E
-domainNumber 0"
+domainNumber $DOMAIN"
 printf '[global]\n%s\nmasterOnly 1\npriority1 100\nclockClass 248\nuds_address %s\n' \
 	"$common" $GM_UDS >"$T/gm.cfg"
 printf '[global]\n%s\nslaveOnly 1\nclock_servo linreg\nuds_address %s\n' "$common" $SL_UDS >"$T/sl.cfg"
 ip netns exec "$NS_RX" ptp4l -f "$T/gm.cfg" -i v_rx >"$T/gm.log" 2>&1 &
 PIDS+=("$!")
-ip netns exec "$NS_TX" ptp4l -f "$T/sl.cfg" -i v_tx >"$T/sl.log" 2>&1 &
-PIDS+=("$!")
 trap 'teardown; rm -f $GM_UDS $SL_UDS' EXIT
+
+# wait_sock PATH: until ptp4l's management socket exists (10 s at most)
+wait_sock() {
+	local i
+	for i in $(seq 1 200); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "no socket $1" >&2
+	return 1
+}
+# port_state NS UDS DOMAIN: ptp4l's port state as pmc gets it on DOMAIN ("" without an answer)
+port_state() {
+	ip netns exec "$1" pmc -u -b 0 -d "$3" -s "$2" 'GET PORT_DATA_SET' 2>/dev/null |
+		awk '$1 == "portState" { print $2 }'
+}
 
 ffmpeg -v error -f lavfi -i "anoisesrc=d=3:c=pink:r=48000:a=0.3:seed=5" -ac 2 -c:a pcm_s16le "$T/in.wav"
 ffmpeg -v error -i "$T/in.wav" -f s24be "$T/in.ref"
 aes67() { in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout 60 \
-	--ptp-socket $SL_UDS --iface v_tx "$@"; }
+	--ptp-socket $SL_UDS --ptp-domain $DOMAIN --iface v_tx "$@"; }
 
 # GStreamer receiver and txpace measure on the same group; SAP listener for announce + delete
 caps="application/x-rtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)L24,encoding-params=(string)2,channels=(int)2,payload=(int)96"
@@ -37,7 +54,7 @@ g=$BG
 bg_rx "$T/m.json" "$TXPACE" measure --json --listen $GROUP4:5004 --iface v_rx --media-clock 48000
 m=$BG
 bg_rx "$T/sap.log" python3 -u -c '
-import socket, struct
+import re, socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("239.255.255.255", 9875))
 s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
@@ -47,13 +64,23 @@ while True:
     b = s.recv(4096)
     kind = "delete" if b[0] & 0x04 else "announce"
     sdp = b[8:].split(b"\0", 1)[1].decode()
-    print(kind, "%04x" % struct.unpack(">H", b[2:4]), "ts-refclk" in sdp, "mediaclk:direct=" in sdp, flush=True)
+    ref = re.search(r"a=ts-refclk:ptp=IEEE1588-2008:[0-9A-F-]+:(\d+)", sdp)
+    dom = re.search(r"a=clock-domain:PTPv2 (\d+)", sdp)
+    print(kind, "%04x" % struct.unpack(">H", b[2:4]), "ts-refclk" in sdp, "mediaclk:direct=" in sdp,
+          "domain=%s/%s" % (ref and ref.group(1), dom and dom.group(1)), flush=True)
     if kind == "delete":
         break'
 sapl=$BG
 wait_udp "$NS_RX" 5004 && wait_udp "$NS_RX" 9875
+# the slave starts now: it is still locking when txpace starts (and answers on domain 1 only)
+ip netns exec "$NS_TX" ptp4l -f "$T/sl.cfg" -i v_tx >"$T/sl.log" 2>&1 &
+PIDS+=("$!")
+wait_sock $SL_UDS
+st0=$(port_state "$NS_TX" $SL_UDS 0) st1=$(port_state "$NS_TX" $SL_UDS $DOMAIN)
+check "ptp4l on domain $DOMAIN: pmc gets no answer on domain 0, and the slave is still locking ($st1)" \
+	test -z "$st0" -a -n "$st1" -a "$st1" != SLAVE
 if aes67 --report "$T/send.json" --sdp "$T/s.sdp" $GROUP4:5004 "$T/in.wav" 2>"$T/send.err"; then
-	pass "aes67: waited for the PTP lock and sent $(jq .packets "$T/send.json") packets"
+	pass "aes67: waited $(jq .aes67.lock_wait_ms "$T/send.json") ms for the PTP lock on domain $DOMAIN and sent $(jq .packets "$T/send.json") packets"
 else
 	fail "aes67 send" "$(cat "$T/send.err")"
 fi
@@ -66,12 +93,13 @@ check "aes67: GStreamer's output is the source, bit for bit" same_prefix "$T/in.
 check "aes67: RTP time is PTP time x 48000 within one packet time, nothing lost" \
 	jq_check "$T/m.json" '.lost == 0 and .rtp_step.value == 48 and .rtp_step.errors == 0 and
 		(.media_clock_offset_us.p50 | fabs) < 1000'
-check "aes67: report names the grandmaster, the lock, SAP announce and delete" \
-	jq_check "$T/send.json" '.aes67.locked and .aes67.ptp and (.aes67.grandmaster | test("^([0-9A-F]{2}-){7}[0-9A-F]{2}$")) and .aes67.sap_sent >= 2 and .aes67.sap_deleted'
-check "aes67: SDP has rtpmap, ptime, ts-refclk with the GM, mediaclk, source-filter" \
-	test "$(grep -cE $'^(a=rtpmap:96 L24/48000/2|a=ptime:1|a=ts-refclk:ptp=IEEE1588-2008:([0-9A-F]{2}-){7}[0-9A-F]{2}:0|a=mediaclk:direct=0|a=source-filter: incl IN IP4 239.69.0.1 192.168.67.1)\r$' "$T/s.sdp")" -eq 5
-check "aes67: SAP announced (with PTP attributes) at once and deleted on exit" \
-	bash -c "head -n 1 '$T/sap.log' | grep -q '^announce .* True True' && tail -n 1 '$T/sap.log' | grep -q '^delete'"
+check "aes67: report names the grandmaster, the lock (waited for), domain 1, SAP announce and delete" \
+	jq_check "$T/send.json" '.aes67.locked and .aes67.ptp and (.aes67.grandmaster | test("^([0-9A-F]{2}-){7}[0-9A-F]{2}$")) and
+		.aes67.domain == '$DOMAIN' and .aes67.lock_wait_ms > 250 and .aes67.sap_sent >= 2 and .aes67.sap_deleted'
+check "aes67: SDP has rtpmap, ptime, clock-domain and ts-refclk with the GM on domain 1, mediaclk, source-filter" \
+	test "$(grep -cE $'^(a=rtpmap:96 L24/48000/2|a=ptime:1|a=clock-domain:PTPv2 '$DOMAIN$'|a=ts-refclk:ptp=IEEE1588-2008:([0-9A-F]{2}-){7}[0-9A-F]{2}:'$DOMAIN$'|a=mediaclk:direct=0|a=source-filter: incl IN IP4 239.69.0.1 192.168.67.1)\r$' "$T/s.sdp")" -eq 6
+check "aes67: SAP announced (with PTP attributes, domain 1) at once and deleted on exit" \
+	bash -c "head -n 1 '$T/sap.log' | grep -q '^announce .* True True domain=$DOMAIN/$DOMAIN\$' && tail -n 1 '$T/sap.log' | grep -q '^delete'"
 
 # FFmpeg finds the stream through SAP and decodes it bit-exact (from where it joined to the end)
 bg_rx "$T/ff.log" ffmpeg -nostdin -v error -i sap://239.255.255.255 -f s24be -y "$T/ff.out"
@@ -94,7 +122,8 @@ sys.exit(0 if ok else f"{n} bytes decoded, not a bit-exact tail of the {len(ref)
 bg_rx "$T/r1.json" "$TXPACE" measure --json --listen 239.69.0.2:5006 --iface v_rx --payload "$T/r1.pay"
 m=$BG
 bg_rx "$T/relay1.log" "$TXPACE" relay --from sap:relayme --from-iface v_rx --to 239.69.0.2:5006 \
-	--iface v_rx --ptp-socket $GM_UDS --seconds 3 --report "$T/relay1.json" --sap-interval 0
+	--iface v_rx --ptp-socket $GM_UDS --ptp-domain $DOMAIN --seconds 3 --report "$T/relay1.json" \
+	--sap-interval 0
 rl=$BG
 wait_udp "$NS_RX" 9875
 aes67 --name relayme --sap-interval 1 --seconds 2 $GROUP4:5004 ramp 2>>"$T/send.err"
@@ -138,7 +167,8 @@ if ramp_check "$T/r1.pay" >"$T/rc1.txt" 2>&1; then pass "relay: payload bit-exac
 bg_rx "$T/r2.json" "$TXPACE" measure --json --listen 239.69.0.2:5006 --iface v_rx --payload "$T/r2.pay"
 m=$BG
 bg_rx "$T/relay2.log" "$TXPACE" relay --from 239.69.0.1:5008 --from-iface v_rx --to 239.69.0.2:5006 \
-	--iface v_rx --ptp-socket $GM_UDS --seconds 2.5 --report "$T/relay2.json" --sap-interval 0
+	--iface v_rx --ptp-socket $GM_UDS --ptp-domain $DOMAIN --seconds 2.5 --report "$T/relay2.json" \
+	--sap-interval 0
 rl=$BG
 wait_udp "$NS_RX" 5008
 in_tx python3 "$(dirname "$0")/jitter_sender.py" 239.69.0.1 5008 2000 800 1100
@@ -157,4 +187,10 @@ out=$(in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout
 	--ptp-socket /var/run/txpace-$$-none --iface v_tx $GROUP4:5004 tone:440 2>&1 >/dev/null)
 check "no ptp4l + --require-lock: one line, non-zero" \
 	bash -c "[ \$(printf '%s\n' '$out' | wc -l) -eq 1 ] && grep -q 'no ptp4l' <<<'$out'"
+# ptp4l on domain 1, txpace asking on domain 0 (the default): ptp4l ignores it; txpace says so
+out=$(in_tx "$TXPACE" send --profile aes67 --quiet --require-lock --lock-timeout 1 \
+	--ptp-socket $SL_UDS --iface v_tx $GROUP4:5004 tone:440 2>&1 >/dev/null)
+rc=$?
+check "ptp4l on domain $DOMAIN, --ptp-domain left at 0: one line naming the domain, non-zero" \
+	bash -c "[ $rc -ne 0 ] && [ \$(printf '%s\n' '$out' | wc -l) -eq 1 ] && grep -q 'on PTP domain 0 .*--ptp-domain' <<<'$out'"
 exit $FAILED
