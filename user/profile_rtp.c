@@ -353,6 +353,13 @@ static const char *aes67_status(void *priv)
 	return p->note;
 }
 
+static int aes67_clock_locked(void *priv)
+{
+	struct rtp_prof *p = priv;
+
+	return p->have_ptp && p->ptp.locked;
+}
+
 static void aes67_report(void *priv, struct json *j)
 {
 	struct rtp_prof *p = priv;
@@ -406,6 +413,7 @@ const struct profile_ops profile_aes67 = {
 	.service = aes67_service,
 	.finish = aes67_finish,
 	.status = aes67_status,
+	.clock_locked = aes67_clock_locked,
 	.report = aes67_report,
 	.close = rtp_close,
 };

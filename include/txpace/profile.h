@@ -93,6 +93,8 @@ struct profile_ops {
 	void (*report)(void *p, struct json *j);
 	/** Optional: a short note for the status line ("PTP unlocked"), or "" */
 	const char *(*status)(void *p);
+	/** Optional: 1 while the media clock is locked (aes67: ptp4l says so), else 0 */
+	int (*clock_locked)(void *p);
 	void (*close)(void *p);
 };
 
