@@ -21,6 +21,7 @@
 #define KEY_WINDOW 4096		/* launch times kept for matching stamps by OPT_ID key */
 #define MAX_BURST_LIMIT 256
 #define DRAIN_EVERY 8		/* read the error queue every N packets (stamps wait there) */
+#define PACER_STACK (256 * 1024)
 
 #ifndef SCM_TS_OPT_ID
 #define SCM_TS_OPT_ID 81	/* Linux >= 6.13: set the OPT_ID key of one datagram */
@@ -541,7 +542,17 @@ int pacer_start(struct pacer *p)
 			p->cfg.timestamps = 0;
 		}
 	}
-	rc = pthread_create(&p->thread, NULL, pacer_main, p);
+	/*
+	 * Once the process holds mlockall(MCL_FUTURE) a new thread's whole stack is faulted in at
+	 * creation: 8 MiB by default, 2.5 to 6 ms here, which a relay starting on its first input
+	 * packet cannot spare. The send loop needs a few KiB.
+	 */
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PACER_STACK);
+	rc = pthread_create(&p->thread, &attr, pacer_main, p);
+	pthread_attr_destroy(&attr);
 	if (rc) {
 		return -rc;
 	}

@@ -23,7 +23,8 @@ static int rt_setup(struct pacer *p)
 	const struct pacer_cfg *c = pacer_cfg(p);
 	struct pacer_stats *st = pacer_stats(p);
 
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	/* a second mlockall walks every mapping again (ms with FFmpeg's libraries loaded) */
+	if (c->memory_locked || mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
 		atomic_store(&st->mlocked, 1);
 	} else {
 		pr_warn("mlockall failed (%s): page faults may delay packets", strerror(errno));

@@ -30,8 +30,10 @@ struct rtp_prof {
 	struct stream_desc *d;
 	/* aes67 */
 	const char *ptp_socket;
+	uint8_t domain;			/* --ptp-domain: asked of ptp4l, written into the SDP */
 	struct ptp_status ptp;
 	int have_ptp;
+	int64_t lock_wait_ns;		/* how long open waited for ptp4l's lock */
 	int64_t ptp_off;		/* PTP time - CLOCK_REALTIME */
 	uint32_t mediaclk_offset;
 	int64_t next_ptp, next_sap, sap_interval;
@@ -50,7 +52,7 @@ static int make_sdp(struct rtp_prof *p, const struct profile_opts *o, const stru
 		.ttl = (int)o->ttl, .pt = (uint8_t)o->pt, .encoding = d->bits == 16 ? "L16" : "L24",
 		.rate = d->rate, .channels = d->channels, .ptime_ns = ptime_ns,
 		.session_id = (uint64_t)clock_ns(CLOCK_REALTIME) / NSEC_PER_SEC,
-		.ptp = p->aes67, .ptp_domain = p->ptp.domain, .mediaclk_offset = p->mediaclk_offset,
+		.ptp = p->aes67, .ptp_domain = p->domain, .mediaclk_offset = p->mediaclk_offset,
 	};
 
 	ptp_format_id(p->ptp.gm_id, sd.ptp_gmid, sizeof(sd.ptp_gmid));
@@ -79,11 +81,11 @@ static int write_sdp(const struct rtp_prof *p, const char *path)
 /* PTP state from ptp4l; with --require-lock, wait for the lock (bounded). */
 static int ptp_setup(struct rtp_prof *p, const struct profile_opts *o, char *err, size_t errlen)
 {
-	int64_t end = mono_ns() + o->lock_timeout_ns;
+	int64_t begin = mono_ns(), end = begin + o->lock_timeout_ns;
 	int rc;
 
 	for (;;) {
-		rc = ptp_query(p->ptp_socket, &p->ptp, 1000, err, errlen);
+		rc = ptp_query(p->ptp_socket, p->domain, &p->ptp, 1000, err, errlen);
 		if (rc == 0 && (p->ptp.locked || !o->require_lock)) {
 			break;
 		}
@@ -107,6 +109,7 @@ static int ptp_setup(struct rtp_prof *p, const struct profile_opts *o, char *err
 		nanosleep(&ts, NULL);
 	}
 	p->have_ptp = 1;
+	p->lock_wait_ns = mono_ns() - begin;
 	p->ptp_off = ptp_realtime_offset(&p->ptp);
 	if (!p->ptp.locked) {
 		pr_warn("PTP clock not locked (port state %d): sending anyway", p->ptp.port_state);
@@ -195,6 +198,7 @@ static void *open_common(const struct profile_opts *o, struct stream_desc *d, ch
 	p->sap_fd = -1;
 	if (aes67) {
 		p->ptp_socket = o->ptp_socket ? o->ptp_socket : PTP_DEFAULT_SOCKET;
+		p->domain = (uint8_t)o->ptp_domain;
 		p->mediaclk_offset = o->mediaclk_offset;
 		p->sap_interval = o->sap_interval_ns;
 		/* launch times live on the PTP-disciplined clock */
@@ -317,7 +321,7 @@ static int aes67_service(void *priv, const struct schedule *s, int64_t now, int6
 		struct ptp_status st;
 		char e[128];
 
-		if (ptp_query(p->ptp_socket, &st, 200, e, sizeof(e)) == 0) {
+		if (ptp_query(p->ptp_socket, p->domain, &st, 200, e, sizeof(e)) == 0) {
 			p->ptp.locked = st.locked;
 			p->ptp.master_offset_ns = st.master_offset_ns;
 		} else {
@@ -349,6 +353,13 @@ static const char *aes67_status(void *priv)
 	return p->note;
 }
 
+static int aes67_clock_locked(void *priv)
+{
+	struct rtp_prof *p = priv;
+
+	return p->have_ptp && p->ptp.locked;
+}
+
 static void aes67_report(void *priv, struct json *j)
 {
 	struct rtp_prof *p = priv;
@@ -359,7 +370,8 @@ static void aes67_report(void *priv, struct json *j)
 	json_bool(j, "ptp", p->have_ptp);
 	json_bool(j, "locked", p->ptp.locked);
 	json_str(j, "grandmaster", gm);
-	json_uint(j, "domain", p->ptp.domain);
+	json_uint(j, "domain", p->domain);
+	json_num(j, "lock_wait_ms", (double)p->lock_wait_ns / 1e6);
 	json_int(j, "ptp_minus_realtime_ns", p->ptp_off);
 	json_int(j, "master_offset_ns", p->ptp.master_offset_ns);
 	json_uint(j, "mediaclk_offset", p->mediaclk_offset);
@@ -401,6 +413,7 @@ const struct profile_ops profile_aes67 = {
 	.service = aes67_service,
 	.finish = aes67_finish,
 	.status = aes67_status,
+	.clock_locked = aes67_clock_locked,
 	.report = aes67_report,
 	.close = rtp_close,
 };

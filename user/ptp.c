@@ -70,7 +70,7 @@ static size_t build_get(uint8_t *b, uint16_t id, uint16_t seq, uint8_t domain)
 	return MGMT_LEN + 6;
 }
 
-int ptp_parse_response(const uint8_t *b, size_t len, struct ptp_status *st)
+int ptp_parse_response(const uint8_t *b, size_t len, uint8_t domain, struct ptp_status *st)
 {
 	size_t tlen;
 	const uint8_t *d;
@@ -78,6 +78,9 @@ int ptp_parse_response(const uint8_t *b, size_t len, struct ptp_status *st)
 
 	if (len < 54 || (b[0] & 0x0f) != 0x0d || (b[1] & 0x0f) != 2 || (b[46] & 0x0f) != 2) {
 		return -EINVAL;	/* not a management RESPONSE */
+	}
+	if (b[4] != domain) {
+		return -EXDEV;	/* an answer for another domain than we asked about */
 	}
 	if (be16(b + 2) > len) {
 		return -EINVAL;
@@ -135,7 +138,8 @@ int ptp_parse_response(const uint8_t *b, size_t len, struct ptp_status *st)
 	return id;
 }
 
-int ptp_query(const char *path, struct ptp_status *st, int timeout_ms, char *err, size_t errlen)
+int ptp_query(const char *path, uint8_t domain, struct ptp_status *st, int timeout_ms, char *err,
+	      size_t errlen)
 {
 	static const uint16_t ids[] = { ID_DEFAULT_DATA_SET, ID_TIME_PROPERTIES_DATA_SET,
 					ID_PARENT_DATA_SET, ID_PORT_DATA_SET, ID_TIME_STATUS_NP };
@@ -165,7 +169,7 @@ int ptp_query(const char *path, struct ptp_status *st, int timeout_ms, char *err
 	}
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		uint8_t req[64];
-		size_t n = build_get(req, ids[i], (uint16_t)i, 0);
+		size_t n = build_get(req, ids[i], (uint16_t)i, domain);
 
 		if (sendto(fd, req, n, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)n) {
 			rc = -errno;
@@ -184,20 +188,28 @@ int ptp_query(const char *path, struct ptp_status *st, int timeout_ms, char *err
 		int id;
 
 		if (left <= 0 || poll(&p, 1, (int)left) != 1) {
+			/* ptp4l drops management messages for another domain without a word */
 			rc = -ETIMEDOUT;
-			snprintf(err, errlen, "ptp4l at %s did not answer within %d ms", path, timeout_ms);
+			snprintf(err, errlen, "ptp4l at %s did not answer within %d ms on PTP domain %u "
+				 "(is it on another domain? --ptp-domain)", path, timeout_ms, domain);
 			goto out;
 		}
 		n = recv(fd, b, sizeof(b), 0);
 		if (n < 0) {
 			continue;
 		}
-		id = ptp_parse_response(b, (size_t)n, st);
+		id = ptp_parse_response(b, (size_t)n, domain, st);
 		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 			if (id == ids[i]) {
 				got |= 1u << i;
 			}
 		}
+	}
+	if (st->domain != domain) {
+		rc = -EPROTO;
+		snprintf(err, errlen, "ptp4l at %s answered on PTP domain %u but says it is on domain %u",
+			 path, domain, st->domain);
+		goto out;
 	}
 	if (st->port_state == PTP_SLAVE) {
 		st->locked = st->gm_present && st->master_offset_ns < 100000 &&

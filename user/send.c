@@ -96,6 +96,7 @@ static const struct cli_opt send_opts[] = {
 	{ "ssrc", required_argument, O_SSRC, "N", "RTP SSRC (default random)" },
 	{ "sdp", required_argument, O_SDP, "FILE", "rtp, aes67: write the stream's SDP to FILE" },
 	{ "ptp-socket", required_argument, SO_PTP_SOCKET, "PATH", "aes67: ptp4l's management socket (default /var/run/ptp4l)" },
+	{ "ptp-domain", required_argument, SO_PTP_DOMAIN, "N", "aes67: PTP domain 0..127 of ptp4l and the SDP (default 0; Livewire: 1)" },
 	{ "require-lock", no_argument, SO_REQUIRE_LOCK, NULL, "aes67: wait until ptp4l is locked (else: a warning)" },
 	{ "lock-timeout", required_argument, SO_LOCK_TIMEOUT, "S", "aes67: give up waiting for the lock after S seconds (default 60)" },
 	{ "mediaclk-offset", required_argument, O_MEDIACLK, "N", "aes67: RTP time = PTP time in samples + N (default 0)" },

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "txpace/clock.h"
+#include "txpace/ptp.h"
 #include "txpace/stream_opts.h"
 
 int stream_opt(const struct cli *c, int key, const char *arg, struct profile_opts *po,
@@ -48,6 +49,9 @@ int stream_opt(const struct cli *c, int key, const char *arg, struct profile_opt
 		break;
 	case SO_PTP_SOCKET:
 		po->ptp_socket = arg;
+		break;
+	case SO_PTP_DOMAIN:
+		rc = cli_long(c, "ptp-domain", arg, 0, PTP_DOMAIN_MAX, &po->ptp_domain);
 		break;
 	case SO_REQUIRE_LOCK:
 		po->require_lock = 1;

@@ -19,6 +19,7 @@ struct pacer_cfg {
 	int64_t spin_ns;	/* rt: sleep to deadline - spin, then spin; 0 = no spin */
 	int prio;		/* rt: SCHED_FIFO priority, 0 = normal scheduling */
 	int cpu;		/* rt: pin to this CPU, -1 = no pinning */
+	int memory_locked;	/* rt: the caller already holds mlockall(MCL_CURRENT | MCL_FUTURE) */
 	unsigned max_burst;	/* at most this many packets back to back when catching up */
 	int64_t late_ns;	/* a packet leaving later than launch + this is late */
 	int64_t ptime_ns;	/* packet interval of the schedule */

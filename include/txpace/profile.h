@@ -34,6 +34,7 @@ struct profile_opts {
 	int64_t keepalive_ns;	/* raop: RTSP keep-alive interval */
 	/* aes67 */
 	const char *ptp_socket;
+	long ptp_domain;	/* 0..127: in every management request to ptp4l and in the SDP */
 	int require_lock;
 	int64_t lock_timeout_ns;
 	uint32_t mediaclk_offset;
@@ -96,6 +97,8 @@ struct profile_ops {
 	void (*summary)(void *p);
 	/** Optional: a short note for the status line ("PTP unlocked"), or "" */
 	const char *(*status)(void *p);
+	/** Optional: 1 while the media clock is locked (aes67: ptp4l says so), else 0 */
+	int (*clock_locked)(void *p);
 	void (*close)(void *p);
 };
 

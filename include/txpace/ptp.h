@@ -25,17 +25,23 @@ struct ptp_status {
 	int locked;		/* slave with a grandmaster and |offset| < 100 us, or the GM itself */
 };
 
+#define PTP_DOMAIN_MAX 127	/* IEEE 1588-2008: 128..255 are reserved */
+
 /**
- * Ask ptp4l at @socket_path for its state.
+ * Ask ptp4l at @socket_path for its state on PTP domain @domain (ptp4l ignores management
+ * messages for a domain other than its own: on the wrong domain this times out).
  * @return 0, or -errno with a one-line reason in @err (ENOENT: no ptp4l there)
  */
-int ptp_query(const char *socket_path, struct ptp_status *st, int timeout_ms, char *err,
-	      size_t errlen);
+int ptp_query(const char *socket_path, uint8_t domain, struct ptp_status *st, int timeout_ms,
+	      char *err, size_t errlen);
 /** The PTP media-clock offset (PTP time - CLOCK_REALTIME, ns) for the timescale @st reports. */
 int64_t ptp_realtime_offset(const struct ptp_status *st);
 /** Format a clock identity as SDP's ts-refclk wants it: "39-A7-94-FF-FE-07-CB-D0". */
 void ptp_format_id(const uint8_t id[8], char *out, size_t cap);
-/** Parse one management response; exposed for the fuzz target. @return its management id or <0 */
-int ptp_parse_response(const uint8_t *b, size_t len, struct ptp_status *st);
+/**
+ * Parse one management response to a request on @domain; exposed for the fuzz target.
+ * @return its management id, -EXDEV for a message from another domain, or another -errno
+ */
+int ptp_parse_response(const uint8_t *b, size_t len, uint8_t domain, struct ptp_status *st);
 
 #endif

@@ -7,11 +7,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ptp_status st = { 0 };
-	int id = ptp_parse_response(data, size, &st);
+	/* as a reply on domain 0 (the default) and on domain 1 (Livewire, AES67 seed installs) */
+	for (uint8_t domain = 0; domain <= 1; domain++) {
+		struct ptp_status st = { 0 };
+		int id = ptp_parse_response(data, size, domain, &st);
 
-	if (id > 0 && size < 54) {
-		abort();
+		/* accepted: long enough for a management TLV, and from the domain asked about */
+		if (id > 0 && (size < 54 || data[4] != domain)) {
+			abort();
+		}
 	}
 	return 0;
 }

@@ -48,6 +48,10 @@ one_line "packet time out of range" 2 "ptime" "$TXPACE" send --ptime 30ms 127.0.
 one_line "unknown format" 2 "format" "$TXPACE" send --format L20 127.0.0.1:5004 tone:440
 one_line "too many channels" 2 "channels" "$TXPACE" send --channels 9 127.0.0.1:5004 tone:440
 one_line "unknown option" 2 "unknown option" "$TXPACE" send --bogus 127.0.0.1:5004 tone:440
+one_line "PTP domain out of range" 2 "ptp-domain: '128' is not a number in 0..127" "$TXPACE" send \
+	--profile aes67 --ptp-domain 128 239.69.0.1:5004 tone:440
+one_line "relay: PTP domain out of range" 2 "ptp-domain: '-1' is not a number in 0..127" "$TXPACE" \
+	relay --ptp-domain -1 --from 239.69.0.1:5004 --to 239.69.0.2
 one_line "unknown backend" 2 "backend" "$TXPACE" send --backend fq 127.0.0.1:5004 tone:440
 one_line "--stamp without edt" 2 "stamp" "$TXPACE" send --backend rt --stamp bpf 127.0.0.1:5004 tone:440
 one_line "--lead not below --lookahead" 2 "lead" "$TXPACE" send --lead 200 127.0.0.1:5004 tone:440
