@@ -189,6 +189,12 @@ err:
 
 int net_udp_listen(const struct net_addr *local, const struct net_addr *group, const char *iface)
 {
+	return net_udp_listen_from(local, group, NULL, iface);
+}
+
+int net_udp_listen_from(const struct net_addr *local, const struct net_addr *group,
+			const struct net_addr *source, const char *iface)
+{
 	const struct net_addr *g = group ? group : (net_is_multicast(local) ? local : NULL);
 	int fam = local->ss.ss_family, fd, on = 1, idx = 0, err, rcvbuf = 4 << 20;
 
@@ -211,7 +217,20 @@ int net_udp_listen(const struct net_addr *local, const struct net_addr *group, c
 	if (bind(fd, (const struct sockaddr *)&local->ss, local->len)) {
 		goto err;
 	}
-	if (g) {
+	if (g && source) {
+		struct group_source_req gs = { .gsr_interface = (uint32_t)idx };
+
+		if (g->ss.ss_family != fam || source->ss.ss_family != fam) {
+			close(fd);
+			return -EAFNOSUPPORT;
+		}
+		memcpy(&gs.gsr_group, &g->ss, g->len);
+		memcpy(&gs.gsr_source, &source->ss, source->len);
+		if (setsockopt(fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP,
+			       &gs, sizeof(gs))) {
+			goto err;
+		}
+	} else if (g) {
 		if (g->ss.ss_family != fam) {
 			close(fd);
 			return -EAFNOSUPPORT;

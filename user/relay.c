@@ -146,7 +146,9 @@ struct relay {
 	uint32_t ssrc_in;
 	int have_ssrc;
 	/* counters: rx == used + late + dropped once both threads have ended */
-	_Atomic uint64_t rx, rx_late, rx_dropped, rx_invalid, rx_other;
+	_Atomic uint64_t rx, rx_late, rx_dropped, rx_invalid, rx_other, rx_refused;
+	struct net_addr source;		/* the SDP's source-filter (incl): the only sender taken */
+	int have_source;
 	_Atomic uint64_t out_data, out_silent, built, resyncs, reanchors, skipped_slots;
 	/* the latest (re-)anchor, for the main thread's line */
 	_Atomic uint64_t anchor_checks;
@@ -427,7 +429,26 @@ static int open_input(struct relay *r, char *err, size_t errlen)
 /* Join the input: packets from here on are received (and counted). */
 static int listen_input(struct relay *r, char *err, size_t errlen)
 {
-	r->in_fd = net_udp_listen(&r->in_addr, NULL, r->from_iface);
+	/*
+	 * The SDP's source-filter names the one sender of the session: join it source-specific
+	 * (the kernel then passes nobody else's packets) and check each packet's source too (a
+	 * unicast input, or a kernel that cannot filter).
+	 */
+	if (r->in.source[0] && !r->have_source) {
+		char spec[96];
+
+		snprintf(spec, sizeof(spec), strchr(r->in.source, ':') ? "[%s]" : "%s", r->in.source);
+		/* (any port: only the address is compared and joined) */
+		if (net_parse(spec, 9, &r->source)) {
+			snprintf(err, errlen, "the SDP's source-filter source %s is not an address",
+				 r->in.source);
+			return -EINVAL;
+		}
+		r->have_source = 1;
+	}
+	r->in_fd = net_udp_listen_from(&r->in_addr, NULL,
+				       r->have_source && net_is_multicast(&r->in_addr) ? &r->source : NULL,
+				       r->from_iface);
 	if (r->in_fd < 0) {
 		snprintf(err, errlen, "cannot receive %s: %s", r->from, strerror(-r->in_fd));
 		return r->in_fd;
@@ -495,7 +516,9 @@ static void *rx_main(void *arg)
 		struct pollfd p = { r->in_fd, POLLIN, 0 };
 		char ctrl[128];
 		struct iovec iov = { b, sizeof(b) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+		struct sockaddr_storage from;
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				      .msg_iovlen = 1, .msg_control = ctrl,
 				      .msg_controllen = sizeof(ctrl) };
 		uint32_t want_len = atomic_load(&r->payload_len);
 		struct rtp_hdr h;
@@ -511,6 +534,11 @@ static void *rx_main(void *arg)
 			continue;
 		}
 		arrival = net_rx_stamp(&msg);
+		if (r->have_source &&
+		    !net_same_host(&r->source, (const struct sockaddr *)&from, msg.msg_namelen)) {
+			atomic_fetch_add(&r->rx_refused, 1);	/* not the session's sender */
+			continue;
+		}
 		if (rtp_parse(b, (size_t)n, &h) || (r->in.pt < 128 && h.pt != r->in.pt) ||
 		    h.payload_len == 0 || h.payload_len % r->bytes_per_frame ||
 		    h.payload_len > JB_PAYLOAD_MAX || (want_len && h.payload_len != want_len)) {
@@ -890,6 +918,8 @@ static void report(struct relay *r, FILE *f)
 	json_uint(&j, "dropped", atomic_load(&r->rx_dropped));
 	json_uint(&j, "invalid", atomic_load(&r->rx_invalid));
 	json_uint(&j, "other_ssrc", atomic_load(&r->rx_other));
+	json_uint(&j, "refused_sources", atomic_load(&r->rx_refused));
+	json_str(&j, "source_filter", r->have_source ? r->in.source : "");
 	json_end(&j, '}');
 	json_obj(&j, "output");
 	json_uint(&j, "packets", atomic_load(&r->built));

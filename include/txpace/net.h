@@ -40,6 +40,12 @@ int net_udp_connect(const struct net_addr *dst, const struct net_tx_opts *o);
  * @return the socket or a negative errno
  */
 int net_udp_listen(const struct net_addr *local, const struct net_addr *group, const char *iface);
+/**
+ * As net_udp_listen, with a source-specific join (SSM, MCAST_JOIN_SOURCE_GROUP) to @source when
+ * the group is multicast: the kernel then delivers only @source's packets. @source NULL: any.
+ */
+int net_udp_listen_from(const struct net_addr *local, const struct net_addr *group,
+			const struct net_addr *source, const char *iface);
 
 struct msghdr;
 /** @return the SO_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or now without one */

@@ -137,10 +137,31 @@ bg_rx "$T/relay1.log" "$TXPACE" relay --from sap:relayme --from-iface v_rx --to 
 	--sap-interval 0
 rl=$BG
 wait_udp "$NS_RX" 9875
+# a stranger on the same link sends look-alike packets (same PT and size, its own SSRC) to the
+# same group and port from another address, from before the session starts: the SDP's
+# source-filter names the real sender, so the relay must take none of them (it used to take
+# the first SSRC that arrived, from anyone)
+ip -n "$NS_TX" addr add 192.168.67.9/24 dev v_tx nodad 2>/dev/null
+in_tx python3 -c '
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.67.9", 0))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 4)
+n, end = 0, time.monotonic() + 4
+while time.monotonic() < end:
+    s.sendto(struct.pack("!BBHII", 0x80, 96, n & 0xffff, n * 48, 0x5eed5eed) + bytes(288), ("239.69.0.1", 5004))
+    n += 1
+    time.sleep(0.001)
+print(n)' >"$T/stranger.count" &
+stranger=$!
+PIDS+=("$stranger")
 aes67 --name relayme --sap-interval 1 --seconds 2 $GROUP4:5004 ramp 2>>"$T/send.err"
 wait $rl
 rc=$?
+wait $stranger
 stop $m
+check "relay, a stranger on the group: it sent $(cat "$T/stranger.count") packets; the relay took none (the SDP's source-filter)" \
+	jq_check "$T/relay1.json" '.input.source_filter == "'$TX4'" and .input.other_ssrc == 0 and '"$(cat "$T/stranger.count")"' > 1000'
 relay_sum() { jq -c '{clock_rate_hz, burst_max, deviation_p50_us: .deviation_us.p50, deviation_p99_us: .deviation_us.p99, duration_s}' "$1"; }
 relay_sum "$T/r1.json"
 # every input packet is counted once: used (from_input), late or dropped
