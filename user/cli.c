@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* CLI module: option tables, --help text, range-checked values, the stop signal. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,23 @@ int cli_long(const struct cli *c, const char *opt, const char *s, long min, long
 		return -EINVAL;
 	}
 	*out = v;
+	return 0;
+}
+
+int cli_i64(const struct cli *c, const char *opt, const char *s, int64_t min, int64_t max,
+	    int64_t *out)
+{
+	char *e;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &e, 0);
+	if (!*s || *e || errno || v < min || v > max) {
+		cli_usage_error(c, "--%s: '%s' is not a number in %" PRId64 "..%" PRId64, opt, s, min,
+				max);
+		return -EINVAL;
+	}
+	*out = (int64_t)v;
 	return 0;
 }
 

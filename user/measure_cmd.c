@@ -72,12 +72,16 @@ int cmd_measure(int argc, char **argv)
 			}
 			cfg.media_clock = (uint32_t)v;
 			break;
-		case O_MEDIA_OFF:
-			if (cli_long(&c, "media-offset", optarg, -100000000000L, 100000000000L, &v)) {
+		case O_MEDIA_OFF: {
+			int64_t ns;
+
+			/* (64-bit: +-100 s in ns does not fit a 32-bit long) */
+			if (cli_i64(&c, "media-offset", optarg, -100000000000LL, 100000000000LL, &ns)) {
 				return EXIT_USAGE;
 			}
-			cfg.media_offset_ns = v;
+			cfg.media_offset_ns = ns;
 			break;
+		}
 		case O_PAYLOAD:
 			cfg.payload_path = optarg;
 			break;

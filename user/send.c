@@ -175,24 +175,30 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			break;
-		case O_MEDIACLK:
-			if (cli_long(&c, "mediaclk-offset", optarg, 0, 0xffffffffL, &v)) {
+		case O_MEDIACLK: {
+			int64_t u;
+
+			if (cli_i64(&c, "mediaclk-offset", optarg, 0, UINT32_MAX, &u)) {
 				return -EINVAL;
 			}
-			po->mediaclk_offset = (uint32_t)v;
+			po->mediaclk_offset = (uint32_t)u;
 			break;
+		}
 		case O_PT:
 			if (cli_long(&c, "pt", optarg, 0, 127, &po->pt)) {
 				return -EINVAL;
 			}
 			break;
-		case O_SSRC:
-			if (cli_long(&c, "ssrc", optarg, 0, 0xffffffffL, &v)) {
+		case O_SSRC: {
+			int64_t u;
+
+			if (cli_i64(&c, "ssrc", optarg, 0, UINT32_MAX, &u)) {
 				return -EINVAL;
 			}
-			po->ssrc = (uint32_t)v;
+			po->ssrc = (uint32_t)u;
 			po->have_ssrc = 1;
 			break;
+		}
 		case O_SDP:
 			po->sdp_path = optarg;
 			break;

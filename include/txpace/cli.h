@@ -39,6 +39,9 @@ int cli_next(struct cli *c, int argc, char **argv);
 void cli_help(const struct cli *c, FILE *f);
 /* Value parsers: on error they print "txpace CMD: --OPT: reason" and return -EINVAL. */
 int cli_long(const struct cli *c, const char *opt, const char *s, long min, long max, long *out);
+/** As cli_long for 64-bit ranges (long is 32 bits on armhf: 0xffffffffL there is -1) */
+int cli_i64(const struct cli *c, const char *opt, const char *s, int64_t min, int64_t max,
+	    int64_t *out);
 /** Durations: a number with ns, us, ms or s (a bare number is @bare_unit_ns). */
 int cli_duration(const struct cli *c, const char *opt, const char *s, int64_t bare_unit_ns,
 		 int64_t min, int64_t max, int64_t *out);
