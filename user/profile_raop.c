@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Profile raop: AirPlay 1. RTSP session (OPTIONS, ANNOUNCE, SETUP, RECORD, SET_PARAMETER,
- * keep-alive, TEARDOWN), ALAC audio (optionally AES), and the UDP duties: timing replies, sync
- * packets from the schedule, retransmits from history. The control and timing ports answer only
- * the receiver (the RTSP peer's address), and retransmits go to its negotiated control port, at
- * a bounded rate.
+ * keep-alive, FLUSH, TEARDOWN), ALAC audio (optionally AES), and the UDP duties: timing replies,
+ * sync packets from the schedule, retransmits from history. The control and timing ports answer
+ * only the receiver (the RTSP peer's address); retransmits and timing replies go to the ports it
+ * negotiated, retransmits at a bounded rate. Once the stream runs, RTSP requests never block: they
+ * are queued and answered through a callback from the same loop that serves the UDP ports.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,7 +51,10 @@ struct raop {
 	struct rtsp *rtsp;
 	char url[160], rname[160];
 	int ctl_fd, tim_fd;
-	struct net_addr peer, ctl_peer;
+	struct net_addr peer, ctl_peer, tim_peer;
+	int tim_peer_known;		/* SETUP named the receiver's timing port */
+	char rerr[256];			/* why an answer mid-stream ended the session */
+	int flush_acked;		/* the receiver answered the last FLUSH */
 	uint16_t ctl_port, tim_port;
 	uint32_t audio_latency, latency_frames;
 	struct alac_enc *alac;
@@ -146,23 +150,33 @@ static int64_t ntp_now_ns(const struct raop *r, int64_t mono)
 	return mono + r->ntp_base;
 }
 
-/* One RTSP exchange with the reasons a user needs when it fails. */
-static int request(struct raop *r, const char *method, const char *uri, const char *extra,
-		   const char *ctype, const void *body, size_t blen, struct rtsp_resp *resp,
-		   char *err, size_t errlen)
+/*
+ * The one line a user needs when an RTSP exchange fails: @rc from the client (@method, the
+ * request it was waiting for, may be NULL), or else @resp's status. @return @rc, or -EBUSY,
+ * -EACCES, -EPROTO for a refusal, 0 for 200 OK
+ */
+static int describe(struct raop *r, const char *method, int rc, const struct rtsp_resp *resp,
+		    char *err, size_t errlen)
 {
-	int rc = rtsp_request(r->rtsp, method, uri, extra, ctype, body, blen, resp);
+	int mid = r->sched != NULL;	/* once the stream runs */
 
 	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "%s: no answer to %s within %" PRId64 " ms", r->rname, method,
-			 r->timeout_ms);
+		snprintf(err, errlen, "%s: no answer to %s within %" PRId64 " ms", r->rname,
+			 method ? method : "RTSP", r->timeout_ms);
+	} else if (rc == -ECONNRESET && mid) {
+		snprintf(err, errlen, "%s closed the RTSP connection mid-stream%s%s%s", r->rname,
+			 method ? " (" : "", method ? method : "", method ? " unanswered)" : "");
 	} else if (rc == -ECONNRESET) {
-		snprintf(err, errlen, "%s closed the connection during %s", r->rname, method);
-	} else if (rc == -EPROTO) {
+		snprintf(err, errlen, "%s closed the connection during %s", r->rname,
+			 method ? method : "RTSP");
+	} else if (rc == -EPROTO && method) {
 		snprintf(err, errlen, "%s answered %s with something that is not RTSP", r->rname,
 			 method);
+	} else if (rc == -EPROTO) {
+		snprintf(err, errlen, "%s sent something that is not RTSP", r->rname);
 	} else if (rc) {
-		snprintf(err, errlen, "%s: %s failed: %s", r->rname, method, strerror(-rc));
+		snprintf(err, errlen, "%s: %s failed: %s", r->rname, method ? method : "RTSP",
+			 strerror(-rc));
 	} else if (resp->status == 453) {
 		snprintf(err, errlen, "%s is busy (453 %s): another sender is playing to it", r->rname,
 			 resp->reason);
@@ -172,9 +186,56 @@ static int request(struct raop *r, const char *method, const char *uri, const ch
 			 r->rname);
 		rc = -EACCES;
 	} else if (resp->status != 200) {
-		snprintf(err, errlen, "%s refused %s: %d %s", r->rname, method, resp->status,
-			 resp->reason);
+		snprintf(err, errlen, "%s refused %s%s: %d %s", r->rname, method,
+			 mid ? " mid-stream" : "", resp->status, resp->reason);
 		rc = -EPROTO;
+	}
+	return rc;
+}
+
+/* One RTSP exchange of the session's setup (nothing else to serve yet: it may block). */
+static int request(struct raop *r, const char *method, const char *uri, const char *extra,
+		   const char *ctype, const void *body, size_t blen, struct rtsp_resp *resp,
+		   char *err, size_t errlen)
+{
+	int rc = rtsp_request(r->rtsp, method, uri, extra, ctype, body, blen, resp);
+
+	return describe(r, method, rc, resp, err, errlen);
+}
+
+/* An answer mid-stream (from rtsp_service(), inside raop_service()): anything but 200 ends it. */
+static int on_reply(void *arg, const char *method, const struct rtsp_resp *resp)
+{
+	struct raop *r = arg;
+	int rc = describe(r, method, 0, resp, r->rerr, sizeof(r->rerr));
+
+	if (rc) {
+		return rc;
+	}
+	if (!strcmp(method, "OPTIONS")) {
+		r->keepalives++;
+	} else if (!strcmp(method, "FLUSH")) {
+		r->flush_acked = 1;
+	}
+	return 0;
+}
+
+/* The FLUSH of an interrupted stream, just before TEARDOWN: its answer changes nothing. */
+static int on_last_flush(void *arg, const char *method, const struct rtsp_resp *resp)
+{
+	if (resp->status != 200) {
+		pr_debug("raop: FLUSH before TEARDOWN answered %d %s", resp->status, resp->reason);
+	}
+	return 0;
+}
+
+/* The client failed mid-stream (@rc from rtsp_send or rtsp_service): say why, once. */
+static int rtsp_failed(struct raop *r, int rc, char *err, size_t errlen)
+{
+	if (r->rerr[0]) {
+		snprintf(err, errlen, "%s", r->rerr);	/* a callback refused an answer */
+	} else {
+		describe(r, rtsp_inflight(r->rtsp), rc, NULL, err, errlen);
 	}
 	return rc;
 }
@@ -193,6 +254,12 @@ static int transport_port(const char *t, const char *key)
 		p += kl;
 	}
 	return -1;
+}
+
+static uint16_t port_of(const struct net_addr *a)
+{
+	return ntohs(a->ss.ss_family == AF_INET ? ((const struct sockaddr_in *)&a->ss)->sin_port
+						: ((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 }
 
 static void set_port(struct net_addr *a, int port)
@@ -366,6 +433,16 @@ static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char
 	r->ctl_peer = r->peer;
 	set_port(&r->ctl_peer, transport_port(t, "control_port") > 0 ? transport_port(t, "control_port")
 								       : srv);
+	/*
+	 * Timing replies go to the timing port the receiver named, as retransmits go to its control
+	 * port, whatever port a request came from (shairport-sync asks from that very port, and
+	 * reads replies only there). Without one, a reply goes back where its request came from.
+	 */
+	r->tim_peer = r->peer;
+	r->tim_peer_known = transport_port(t, "timing_port") > 0;
+	if (r->tim_peer_known) {
+		set_port(&r->tim_peer, transport_port(t, "timing_port"));
+	}
 	snprintf(transport, sizeof(transport), "%s", t);
 	v = rtsp_header(&resp, "Session");
 	snprintf(common + strlen(common), sizeof(common) - strlen(common), "Session: %.*s\r\n",
@@ -515,6 +592,10 @@ static void on_timing(struct raop *r)
 		put64(out + 8, tx);
 		put64(out + 16, raop_ntp(ntp_now_ns(r, arrival)));
 		put64(out + 24, raop_ntp(ntp_now_ns(r, mono_ns())));
+		if (r->tim_peer_known) {
+			from = r->tim_peer.ss;
+			fl = r->tim_peer.len;
+		}
 		if (sendto(r->tim_fd, out, sizeof(out), 0, (struct sockaddr *)&from, fl) == 32) {
 			r->timing_replies++;
 		}
@@ -650,24 +731,27 @@ static int raop_poll_fds(void *priv, struct pollfd *pfd, int max)
 	}
 	pfd[0] = (struct pollfd){ r->tim_fd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ r->ctl_fd, POLLIN, 0 };
-	pfd[2] = (struct pollfd){ rtsp_fd(r->rtsp), POLLIN, 0 };
+	pfd[2] = (struct pollfd){ rtsp_fd(r->rtsp), rtsp_events(r->rtsp), 0 };
 	return 3;
 }
 
+/*
+ * Timing and control first (what arrived while we slept), then whatever the RTSP connection
+ * brought: answers go to on_reply(); a request unanswered by its deadline ends the stream. Nothing
+ * here waits for the receiver.
+ */
 static int raop_service(void *priv, const struct schedule *s, int64_t now, int64_t *next, char *err,
 			size_t errlen)
 {
 	struct raop *r = priv;
-	char peek;
-	ssize_t n;
+	int64_t dl;
+	int rc;
 
 	on_timing(r);
 	on_control(r);
-	/* the receiver never talks first on RTSP: readable means it closed (or reset) */
-	n = recv(rtsp_fd(r->rtsp), &peek, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-		snprintf(err, errlen, "%s closed the RTSP connection mid-stream", r->rname);
-		return -ECONNRESET;
+	rc = rtsp_service(r->rtsp);
+	if (rc) {
+		return rtsp_failed(r, rc, err, errlen);
 	}
 	if (now >= r->next_sync) {
 		if (!r->paused) {
@@ -676,16 +760,67 @@ static int raop_service(void *priv, const struct schedule *s, int64_t now, int64
 		r->next_sync += NSEC_PER_SEC;
 	}
 	if (now >= r->next_keepalive) {
-		struct rtsp_resp resp;
-		int rc = request(r, "OPTIONS", "*", NULL, NULL, NULL, 0, &resp, err, errlen);
+		/* a request still unanswered keeps the session busy too, and has its deadline */
+		if (!rtsp_pending(r->rtsp)) {
+			rc = rtsp_send(r->rtsp, "OPTIONS", "*", NULL, NULL, NULL, 0, on_reply, r);
+			if (rc) {
+				return rtsp_failed(r, rc, err, errlen);
+			}
+		}
+		r->next_keepalive += r->keepalive_ns;
+		if (r->next_keepalive <= now) {
+			r->next_keepalive = now + r->keepalive_ns;
+		}
+	}
+	*next = r->next_sync < r->next_keepalive ? r->next_sync : r->next_keepalive;
+	dl = rtsp_deadline(r->rtsp);
+	if (dl < *next) {
+		*next = dl;
+	}
+	return 0;
+}
 
+static int wait_ms(int64_t until, int64_t now)
+{
+	return until > now ? (int)((until - now) / NSEC_PER_MSEC) + 1 : 0;
+}
+
+/* Until @until: every duty, keep-alives and syncs included, as while the stream ran. */
+static int play_out(struct raop *r, const struct schedule *s, int64_t until, char *err,
+		    size_t errlen)
+{
+	int64_t next = mono_ns();
+
+	while (mono_ns() < until && !cli_stop) {
+		struct pollfd pfd[3];
+		int n = raop_poll_fds(r, pfd, 3);
+		int rc;
+
+		poll(pfd, (nfds_t)n, wait_ms(next < until ? next : until, mono_ns()));
+		rc = raop_service(r, s, mono_ns(), &next, err, errlen);
 		if (rc) {
 			return rc;
 		}
-		r->keepalives++;
-		r->next_keepalive += r->keepalive_ns;
 	}
-	*next = r->next_sync < r->next_keepalive ? r->next_sync : r->next_keepalive;
+	return 0;
+}
+
+/* Until every RTSP request is answered (each within its deadline), the UDP ports served still. */
+static int drain(struct raop *r, char *err, size_t errlen)
+{
+	while (rtsp_pending(r->rtsp)) {
+		struct pollfd pfd[3];
+		int n = raop_poll_fds(r, pfd, 3);
+		int rc;
+
+		poll(pfd, (nfds_t)n, wait_ms(rtsp_deadline(r->rtsp), mono_ns()));
+		on_timing(r);
+		on_control(r);
+		rc = rtsp_service(r->rtsp);
+		if (rc) {
+			return rtsp_failed(r, rc, err, errlen);
+		}
+	}
 	return 0;
 }
 
@@ -693,29 +828,17 @@ static int raop_finish(void *priv, const struct schedule *s, int64_t last_launch
 		       char *err, size_t errlen)
 {
 	struct raop *r = priv;
-	struct rtsp_resp resp;
 	int64_t until = last_launch + (int64_t)r->latency_frames * NSEC_PER_SEC / RAOP_RATE +
 			250 * NSEC_PER_MSEC;
 	int rc;
 
 	/* the receiver plays the last packet a latency after it left; keep serving it until then */
-	while (!interrupted && mono_ns() < until) {
-		struct pollfd pfd[3];
-		int64_t next = until, now;
-		int n = raop_poll_fds(r, pfd, 3);
-
-		if (r->next_sync < next) {
-			next = r->next_sync;
-		}
-		now = mono_ns();
-		poll(pfd, (nfds_t)n, next > now ? (int)((next - now) / NSEC_PER_MSEC) + 1 : 0);
-		rc = raop_service(r, s, mono_ns(), &next, err, errlen);
+	if (!interrupted) {
+		rc = play_out(r, s, until, err, errlen);
 		if (rc) {
 			return rc;
 		}
-		if (cli_stop) {
-			interrupted = 1;
-		}
+		interrupted = cli_stop;
 	}
 	if (interrupted) {
 		char extra[96];
@@ -723,23 +846,39 @@ static int raop_finish(void *priv, const struct schedule *s, int64_t last_launch
 		snprintf(extra, sizeof(extra), "RTP-Info: seq=%u;rtptime=%u\r\n",
 			 (uint16_t)(r->d->seq0 + r->packets), r->d->ts0 +
 			 (uint32_t)(r->packets * ALAC_FRAMES));
-		request(r, "FLUSH", r->url, extra, NULL, NULL, 0, &resp, err, errlen);
+		rtsp_send(r->rtsp, "FLUSH", r->url, extra, NULL, NULL, 0, on_last_flush, r);
 	}
-	rc = request(r, "TEARDOWN", r->url, NULL, NULL, NULL, 0, &resp, err, errlen);
+	rc = rtsp_send(r->rtsp, "TEARDOWN", r->url, NULL, NULL, NULL, 0, on_reply, r);
+	if (!rc) {
+		rc = drain(r, err, errlen);
+	} else {
+		rc = rtsp_failed(r, rc, err, errlen);
+	}
+	/* a receiver may close the connection on TEARDOWN instead of answering it */
 	return rc == -ECONNRESET ? 0 : rc;
 }
 
 static int raop_flush(void *priv, uint64_t next_k, char *err, size_t errlen)
 {
 	struct raop *r = priv;
-	struct rtsp_resp resp;
 	char extra[96];
+	int rc;
 
 	snprintf(extra, sizeof(extra), "RTP-Info: seq=%u;rtptime=%u\r\n",
 		 (uint16_t)(r->d->seq0 + next_k), r->d->ts0 + (uint32_t)(next_k * ALAC_FRAMES));
 	r->flushes++;
 	r->paused = 1;
-	return request(r, "FLUSH", r->url, extra, NULL, NULL, 0, &resp, err, errlen);
+	r->flush_acked = 0;
+	rc = rtsp_send(r->rtsp, "FLUSH", r->url, extra, NULL, NULL, 0, on_reply, r);
+	return rc ? rtsp_failed(r, rc, err, errlen) : 0;
+}
+
+/* The restart waits for the receiver to have dropped what it held (as when FLUSH blocked). */
+static int raop_flush_done(void *priv)
+{
+	struct raop *r = priv;
+
+	return r->flush_acked;
 }
 
 static void raop_resume(void *priv, const struct schedule *s, int64_t now)
@@ -790,6 +929,8 @@ static void raop_report(void *priv, struct json *j)
 	json_uint(j, "retransmit_burst", RTX_BURST);
 	json_uint(j, "control_port", r->ctl_port);
 	json_uint(j, "timing_port", r->tim_port);
+	json_uint(j, "receiver_control_port", port_of(&r->ctl_peer));
+	json_uint(j, "receiver_timing_port", r->tim_peer_known ? port_of(&r->tim_peer) : 0);
 	json_uint(j, "control_strangers_refused", r->ctl_strangers);
 	json_uint(j, "timing_strangers_refused", r->tim_strangers);
 	json_end(j, '}');
@@ -820,6 +961,7 @@ const struct profile_ops profile_raop = {
 	.poll_fds = raop_poll_fds,
 	.service = raop_service,
 	.flush = raop_flush,
+	.flush_done = raop_flush_done,
 	.resume = raop_resume,
 	.finish = raop_finish,
 	.complete = raop_complete,

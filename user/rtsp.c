@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* RTSP module: request writer, incremental response parser, connect/read timeouts. */
+/* RTSP module: a request queue written and answered without blocking, the response parser. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,15 +13,31 @@
 #include "txpace/clock.h"
 #include "txpace/rtsp.h"
 
+/* A request from rtsp_send() until its answer has been handed to its callback. */
+struct rtsp_req {
+	char method[24];
+	unsigned cseq;
+	char *msg;		/* the whole request, formatted when queued */
+	size_t len, off;	/* bytes of it, and how many are written */
+	int64_t deadline;	/* once written: when it is given up */
+	rtsp_reply_fn cb;
+	void *arg;
+};
+
 struct rtsp {
 	int fd;
 	int timeout_ms;
+	int err;		/* what ended the connection (sticky), or 0 */
 	unsigned cseq;
 	struct net_addr local;
 	char common[512];
+	/* a ring of requests: q[head] is the one in flight once its first byte is written */
+	struct rtsp_req q[RTSP_MAX_QUEUED];
+	unsigned head, count;
+	int inflight;
 	char buf[RTSP_MAX_MSG + 1];
 	size_t have;		/* bytes in buf */
-	size_t consumed;	/* length of the last response, dropped before the next read */
+	size_t consumed;	/* answers handled, dropped at the start of the next rtsp_service() */
 };
 
 static char *find_crlf(char *p, char *end)
@@ -134,6 +150,27 @@ const char *rtsp_header(const struct rtsp_resp *r, const char *name)
 	return NULL;
 }
 
+int rtsp_resp_cseq(const struct rtsp_resp *r, unsigned *cseq)
+{
+	const char *v = rtsp_header(r, "CSeq");
+	unsigned long n;
+	char *e;
+
+	if (!v) {
+		return -ENOENT;
+	}
+	if (*v < '0' || *v > '9') {
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoul(v, &e, 10);
+	if (errno || *e || n > UINT32_MAX) {
+		return -EINVAL;
+	}
+	*cseq = (unsigned)n;
+	return 0;
+}
+
 struct rtsp *rtsp_connect(const struct net_addr *a, int timeout_ms)
 {
 	struct rtsp *c = calloc(1, sizeof(*c));
@@ -177,6 +214,9 @@ void rtsp_close(struct rtsp *c)
 	if (!c) {
 		return;
 	}
+	for (unsigned i = 0; i < c->count; i++) {
+		free(c->q[(c->head + i) % RTSP_MAX_QUEUED].msg);
+	}
 	if (c->fd >= 0) {
 		close(c->fd);
 	}
@@ -186,6 +226,13 @@ void rtsp_close(struct rtsp *c)
 int rtsp_fd(const struct rtsp *c)
 {
 	return c->fd;
+}
+
+short rtsp_events(const struct rtsp *c)
+{
+	const struct rtsp_req *q = &c->q[c->head];
+
+	return POLLIN | (c->count && !c->err && q->off < q->len ? POLLOUT : 0);
 }
 
 const struct net_addr *rtsp_local(const struct rtsp *c)
@@ -198,39 +245,70 @@ void rtsp_set_common(struct rtsp *c, const char *headers)
 	snprintf(c->common, sizeof(c->common), "%s", headers ? headers : "");
 }
 
-static int write_all(struct rtsp *c, const char *p, size_t n, int64_t deadline)
+const char *rtsp_inflight(const struct rtsp *c)
 {
-	while (n) {
-		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+	return c->inflight ? c->q[c->head].method : NULL;
+}
 
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { c->fd, POLLOUT, 0 };
-			int64_t left = (deadline - mono_ns()) / NSEC_PER_MSEC;
+unsigned rtsp_pending(const struct rtsp *c)
+{
+	return c->count;
+}
 
-			if (left <= 0 || poll(&pfd, 1, (int)left) != 1) {
-				return -ETIMEDOUT;
-			}
-			continue;
+int64_t rtsp_deadline(const struct rtsp *c)
+{
+	return c->inflight ? c->q[c->head].deadline : INT64_MAX;
+}
+
+static int fail(struct rtsp *c, int err)
+{
+	c->err = err;
+	return err;
+}
+
+/* Write the request at the head (the first byte starts its deadline) as far as the socket takes. */
+static int write_head(struct rtsp *c)
+{
+	struct rtsp_req *q = &c->q[c->head];
+
+	if (!c->count || q->off == q->len) {
+		return 0;
+	}
+	if (!c->inflight) {
+		c->inflight = 1;
+		q->deadline = mono_ns() + (int64_t)c->timeout_ms * NSEC_PER_MSEC;
+	}
+	while (q->off < q->len) {
+		ssize_t w = send(c->fd, q->msg + q->off, q->len - q->off, MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return 0;	/* the rest on POLLOUT */
 		}
 		if (w < 0) {
-			return errno == EPIPE ? -ECONNRESET : -errno;
+			return fail(c, errno == EPIPE ? -ECONNRESET : -errno);
 		}
-		p += w;
-		n -= (size_t)w;
+		q->off += (size_t)w;
 	}
 	return 0;
 }
 
-int rtsp_request(struct rtsp *c, const char *method, const char *uri, const char *extra,
-		 const char *ctype, const void *body, size_t blen, struct rtsp_resp *r)
+int rtsp_send(struct rtsp *c, const char *method, const char *uri, const char *extra,
+	      const char *ctype, const void *body, size_t blen, rtsp_reply_fn cb, void *arg)
 {
-	int64_t deadline = mono_ns() + (int64_t)c->timeout_ms * NSEC_PER_MSEC;
+	struct rtsp_req *q;
 	char head[2048];
-	int n, rc;
+	int n;
 
-	n = snprintf(head, sizeof(head), "%s %s RTSP/1.0\r\nCSeq: %u\r\n%s%s", method, uri, ++c->cseq,
-		     c->common, extra ? extra : "");
-	if (n < 0 || (size_t)n >= sizeof(head) - 64) {
+	if (c->err) {
+		return c->err;
+	}
+	if (c->count == RTSP_MAX_QUEUED) {
+		return -ENOBUFS;
+	}
+	n = snprintf(head, sizeof(head), "%s %s RTSP/1.0\r\nCSeq: %u\r\n%s%s", method, uri,
+		     c->cseq + 1, c->common, extra ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof(head) - 64 || strlen(method) >= sizeof(q->method) ||
+	    blen > RTSP_MAX_MSG) {
 		return -E2BIG;
 	}
 	if (body) {
@@ -238,44 +316,137 @@ int rtsp_request(struct rtsp *c, const char *method, const char *uri, const char
 			      "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, blen);
 	}
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
-	rc = write_all(c, head, (size_t)n, deadline);
-	if (!rc && body) {
-		rc = write_all(c, body, blen, deadline);
+	q = &c->q[(c->head + c->count) % RTSP_MAX_QUEUED];
+	*q = (struct rtsp_req){ .cseq = ++c->cseq, .len = (size_t)n + (body ? blen : 0), .cb = cb,
+				.arg = arg };
+	q->msg = malloc(q->len);
+	if (!q->msg) {
+		return -ENOMEM;
 	}
+	memcpy(q->msg, head, (size_t)n);
+	if (body) {
+		memcpy(q->msg + n, body, blen);
+	}
+	snprintf(q->method, sizeof(q->method), "%s", method);
+	c->count++;
+	return write_head(c);
+}
+
+/* The answer to the request in flight: retire it, then hand the answer to its callback. */
+static int answered(struct rtsp *c, const struct rtsp_resp *r)
+{
+	struct rtsp_req q = c->q[c->head];
+	unsigned cseq;
+	int rc = rtsp_resp_cseq(r, &cseq);
+
+	/*
+	 * One request at a time, so an answer is the one in flight's: by its CSeq, or (a receiver
+	 * that leaves CSeq out) by order. Anything else answers nothing we asked: dropped.
+	 */
+	if (!c->inflight || c->q[c->head].off < c->q[c->head].len || rc == -EINVAL ||
+	    (!rc && cseq != q.cseq)) {
+		return 0;
+	}
+	free(q.msg);
+	c->head = (c->head + 1) % RTSP_MAX_QUEUED;
+	c->count--;
+	c->inflight = 0;
+	/* the next request goes out before the callback, which may queue more */
+	rc = write_head(c);
 	if (rc) {
 		return rc;
 	}
-	/* drop the previous response, keep anything that followed it */
+	return q.cb ? q.cb(q.arg, q.method, r) : 0;
+}
+
+int rtsp_service(struct rtsp *c)
+{
+	int rc;
+
+	if (c->err) {
+		return c->err;
+	}
+	/* answers handled by earlier calls (their callbacks are done with them) */
 	memmove(c->buf, c->buf + c->consumed, c->have - c->consumed);
 	c->have -= c->consumed;
 	c->consumed = 0;
+	rc = write_head(c);
+	if (rc) {
+		return rc;
+	}
 	for (;;) {
+		struct rtsp_resp r;
+
 		/* the parser modifies the buffer only once the whole message is there */
-		rc = rtsp_parse(c->buf, c->have, r);
+		rc = rtsp_parse(c->buf + c->consumed, c->have - c->consumed, &r);
 		if (rc > 0) {
-			c->consumed = (size_t)rc;
-			return 0;
+			c->consumed += (size_t)rc;
+			rc = answered(c, &r);
+			if (rc) {
+				return rc;
+			}
+			continue;
 		}
 		if (rc < 0) {
-			return rc == -EINVAL ? -EPROTO : rc;
+			return fail(c, rc == -EINVAL ? -EPROTO : rc);
 		}
-		struct pollfd pfd = { c->fd, POLLIN, 0 };
-		int64_t left = (deadline - mono_ns()) / NSEC_PER_MSEC;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) != 1) {
-			return -ETIMEDOUT;
+		if (c->have == RTSP_MAX_MSG) {
+			if (!c->consumed) {
+				return fail(c, -E2BIG);
+			}
+			break;	/* room at the next call, once the answers before it go */
 		}
 		ssize_t got = recv(c->fd, c->buf + c->have, RTSP_MAX_MSG - c->have, 0);
 
 		if (got == 0) {
-			return -ECONNRESET;
+			return fail(c, -ECONNRESET);
+		}
+		if (got < 0 && errno == EINTR) {
+			continue;
+		}
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			break;
 		}
 		if (got < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				continue;
-			}
-			return -errno;
+			return fail(c, errno == ECONNRESET ? -ECONNRESET : -errno);
 		}
 		c->have += (size_t)got;
 	}
+	if (c->inflight && mono_ns() >= c->q[c->head].deadline) {
+		return fail(c, -ETIMEDOUT);
+	}
+	return 0;
+}
+
+struct sync_wait {
+	struct rtsp_resp *r;
+	int done;
+};
+
+static int sync_reply(void *arg, const char *method, const struct rtsp_resp *r)
+{
+	struct sync_wait *w = arg;
+
+	*w->r = *r;	/* points into buf, which the next rtsp_service() call compacts */
+	w->done = 1;
+	return 0;
+}
+
+int rtsp_request(struct rtsp *c, const char *method, const char *uri, const char *extra,
+		 const char *ctype, const void *body, size_t blen, struct rtsp_resp *r)
+{
+	struct sync_wait w = { r, 0 };
+	int rc = rtsp_send(c, method, uri, extra, ctype, body, blen, sync_reply, &w);
+
+	while (!rc && !w.done) {
+		struct pollfd pfd = { c->fd, rtsp_events(c), 0 };
+		int64_t left = rtsp_deadline(c) - mono_ns();
+
+		if (left > (int64_t)c->timeout_ms * NSEC_PER_MSEC) {
+			left = (int64_t)c->timeout_ms * NSEC_PER_MSEC;
+		}
+		poll(&pfd, 1, left > 0 ? (int)(left / NSEC_PER_MSEC) + 1 : 0);
+		rc = rtsp_service(c);
+	}
+	return rc;
 }

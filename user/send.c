@@ -70,7 +70,7 @@ struct send_ctx {
 	_Atomic int ctl;
 	uint64_t pause_k;	/* producer -> main, published by CTL_PAUSED */
 	int64_t seek_frames;	/* main -> producer, published by CTL_RESUME */
-	int flushed, auto_resume, keys;
+	int flushed, flush_sent, auto_resume, keys;
 	struct termios tio;
 };
 
@@ -961,12 +961,12 @@ static void pause_step(struct send_ctx *s)
 {
 	struct pacer_stats *st = pacer_stats(s->pacer);
 
-	if (atomic_load(&s->ctl) != CTL_PAUSED || s->flushed ||
+	if (atomic_load(&s->ctl) != CTL_PAUSED || s->flushed || s->profile_rc ||
 	    atomic_load(&st->sent) + atomic_load(&st->send_errors) < atomic_load(&s->built)) {
 		return;
 	}
-	s->flushed = 1;
-	if (s->o.profile->flush && !s->profile_rc) {
+	if (s->o.profile->flush && !s->flush_sent) {
+		s->flush_sent = 1;
 		s->profile_rc = s->o.profile->flush(s->prof, s->pause_k, s->perr, sizeof(s->perr));
 		if (s->profile_rc) {
 			atomic_store(&s->stop, 1);
@@ -974,6 +974,12 @@ static void pause_step(struct send_ctx *s)
 			return;
 		}
 	}
+	/* the answer comes through the profile's service, on a later turn of the loop */
+	if (s->o.profile->flush && s->o.profile->flush_done && !s->o.profile->flush_done(s->prof)) {
+		return;
+	}
+	s->flushed = 1;
+	s->flush_sent = 0;
 	if (s->auto_resume) {
 		resume(s);
 	}

@@ -85,6 +85,11 @@ struct profile_ops {
 	 * the receiver to drop what it holds; @next_k is the packet that will follow.
 	 */
 	int (*flush)(void *p, uint64_t next_k, char *err, size_t errlen);
+	/**
+	 * Optional, main thread, after flush: @return 1 once the receiver has acknowledged it (the
+	 * stream restarts only then), 0 while the main loop is still to wait for that
+	 */
+	int (*flush_done)(void *p);
 	/** Optional, main thread: the stream restarts (new anchor in @s) after a flush. */
 	void (*resume)(void *p, const struct schedule *s, int64_t now);
 	/** After the last packet left (launch @last_launch): let it play out, then close the session. */

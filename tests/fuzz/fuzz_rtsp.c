@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target for the RTSP response parser (what an AirPlay receiver sends back). */
+/*
+ * libFuzzer target for the RTSP response parser (what an AirPlay receiver sends back): messages
+ * back to back as the client takes them from its buffer, each one's CSeq read as it is matched.
+ */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rtsp_resp r;
 	char *buf;
+	size_t off = 0;
 	int n;
 
 	if (size > RTSP_MAX_MSG) {
@@ -18,23 +23,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(size + 1);
 	memcpy(buf, data, size);
 	buf[size] = 0;
-	/* fed in growing prefixes, as the client does while bytes arrive */
-	for (size_t len = size > 64 ? size - 64 : 0; len <= size; len++) {
-		n = rtsp_parse(buf, len, &r);
-		if (n > 0) {
-			if ((size_t)n > len || r.body + r.body_len > (const uint8_t *)buf + len) {
-				abort();
+	/* each message fed in growing prefixes, as the client does while bytes arrive */
+	for (int msgs = 0; msgs < 8 && off < size; msgs++) {
+		char *m = buf + off;
+		size_t left = size - off, len;
+		unsigned cseq;
+
+		n = 0;
+		for (len = left > 64 ? left - 64 : 0; len <= left; len++) {
+			n = rtsp_parse(m, len, &r);
+			if (n != 0) {
+				break;
 			}
-			for (size_t i = 0; i < r.nhdr; i++) {
-				if (strlen(r.hdr[i].name) + (size_t)(r.hdr[i].name - buf) > len) {
-					abort();
-				}
-			}
-			rtsp_header(&r, "CSeq");
+		}
+		if (n <= 0) {
 			break;
 		}
-		if (n < 0) {
-			break;
+		if ((size_t)n > len || r.body + r.body_len > (const uint8_t *)m + len) {
+			abort();
+		}
+		for (size_t i = 0; i < r.nhdr; i++) {
+			if (strlen(r.hdr[i].name) + (size_t)(r.hdr[i].name - m) > len ||
+			    strlen(r.hdr[i].value) + (size_t)(r.hdr[i].value - m) > len) {
+				abort();
+			}
+		}
+		off += (size_t)n;
+		n = rtsp_resp_cseq(&r, &cseq);
+		if (n != 0 && n != -ENOENT && n != -EINVAL) {
+			abort();
 		}
 	}
 	free(buf);

@@ -122,6 +122,17 @@ wait_flowing() {
 	return 1
 }
 
+# wait_grep FILE PATTERN: until FILE has a line matching PATTERN (10 s at most)
+wait_grep() {
+	local i
+	for i in $(seq 1 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "no '$2' in $1 within 10 s" >&2
+	return 1
+}
+
 # stop PID: SIGINT and wait for it to finish its output
 stop() {
 	kill -INT "$1" 2>/dev/null

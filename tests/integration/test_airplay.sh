@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # AirPlay 1: txpace --profile raop against a real receiver (shairport-sync 3.3.8, stdout backend),
 # bit-exact to the source; discovery through avahi; retransmits under loss; encryption; volume;
-# receivers that refuse, stay silent, answer garbage or die mid-stream.
+# keep-alives with the timing replies watched; receivers that refuse, stay silent, answer garbage
+# or die mid-stream; and one written from the protocol (raop_rx.py) whose RTSP side goes silent,
+# refuses or answers late mid-stream while it times the timing replies and resends it gets.
 . "$(dirname "$0")/lib.sh"
 for b in shairport-sync avahi-daemon dbus-daemon nft; do
 	command -v $b >/dev/null || { fail "airplay" "$b missing (scripts/install-deps.sh)"; exit 1; }
@@ -156,9 +158,33 @@ check "ALAC: escape frames ~1412 bytes, FFmpeg's compressed frames of the same n
 	python3 -c 'import json,sys; e,c=(json.load(open(f))["raop"]["payload_bytes_per_packet"] for f in sys.argv[1:]); sys.exit(not (1400 < e <= 1415 and c < e))' \
 	"$T/escape.json" "$T/encrypted.json"
 
-one_session volume "$T/short.ref" --volume -12.5 --keepalive 1 127.0.0.1 "$T/short.wav"
+# Keep-alives every second, the receiver's own timing requests watched on lo meanwhile (kernel
+# stamps, as each datagram is sent). The bound on a reply's delay comes from the receiver, not
+# from this machine: shairport-sync drops a timing exchange whose round trip is 0.2 s or more
+# (rtp.c: "must be less than 0.2 seconds"), and without exchanges it never syncs (PROTOCOLS.md:
+# replies are mandatory). A reply held 200 ms behind an RTSP answer is as good as none. It holds
+# once the audio flows; before that (SETUP to the first packet: RECORD, the source, the pacer, the
+# kernel set up, all blocking) a request waits, and that wait is reported, not bounded.
+# shairport-sync asks 7 times 300 ms apart from SETUP, then every 3 s: 6 s of audio (8 s played)
+# hold at least 3 requests whatever the setup took, up to 1.8 s.
+in_ap python3 "$(dirname "$0")/raop_ctl.py" timing 5000 60 >"$T/ka.timing" &
+w=$!
+PIDS+=("$w")
+wait_grep "$T/ka.timing" watching
+one_session volume "$T/mid.ref" --volume -12.5 --keepalive 1 127.0.0.1 "$T/mid.wav"
+kill -INT "$w"
+wait "$w"
+tail -n 1 "$T/ka.timing" >"$T/ka.json"
 check "keep-alive: OPTIONS every second during the session, each answered" \
-	jq_check "$T/volume.json" '.raop.keepalives >= 3'
+	jq_check "$T/volume.json" '.raop.keepalives >= 5'
+tp=$(jq -r '.raop.receiver_timing_port' "$T/volume.json" 2>/dev/null)
+ka=$(jq -r '"\(.requests) timing requests in the stream (\(.during_rtsp) during RTSP), max delay \(.max_delay_ms) ms; during setup \(.setup_delays_ms) ms"' \
+	"$T/ka.json" 2>/dev/null)
+check "keep-alive: ${ka:-nothing watched}; each answered once, within 200 ms, at the timing port \
+the receiver named (${tp:-?}), transmit >= receive" \
+	jq_check "$T/ka.json" ".requests >= 3 and .answered == .requests and .unasked == 0 and
+		.max_delay_ms < 200 and .misordered == 0 and .request_ports == [${tp:-0}] and
+		.reply_ports == [${tp:-0}] and .rtsp_requests >= 5 + 5"
 check "volume: the receiver accepted SET_PARAMETER with 'volume: -12.500000'" \
 	grep -A8 'type "SET_PARAMETER"' "$AP_LOG" | grep -q 'Content-Length", content: "20"'
 
@@ -232,6 +258,75 @@ bad busy "busy \(453"
 bad silent "no answer to OPTIONS within 1000 ms"
 bad garbage "not RTSP"
 bad close "closed the connection during OPTIONS"
+
+# A receiver written from the protocol (raop_rx.py) that sets the session up, then treats the
+# keep-alives (every second) as the test says, while it asks for timing and for resends 50 times a
+# second each and times the replies. The bound is the one above (200 ms: shairport-sync drops a
+# timing exchange that takes longer, and asks for a resend again after 250 ms).
+# rx_session NAME [raop_rx.py options] -- [send options]: mid.wav to it; its summary in
+# $T/NAME.rx, txpace's report in $T/NAME.json, stderr in $T/NAME.err, exit status in $rc
+rx_session() {
+	local name=$1 p rxo=()
+	shift
+	while [ "$1" != "--" ]; do rxo+=("$1"); shift; done
+	shift
+	in_ap python3 "$(dirname "$0")/raop_rx.py" 127.0.0.1 5000 "${rxo[@]}" >"$T/$name.out" &
+	p=$!
+	PIDS+=("$p")
+	wait_grep "$T/$name.out" listening
+	in_ap "$TXPACE" send --profile raop --quiet --keepalive 1 --report "$T/$name.json" "$@" \
+		127.0.0.1 "$T/mid.wav" 2>"$T/$name.err"
+	rc=$?
+	wait "$p"
+	tail -n 1 "$T/$name.out" >"$T/$name.rx"
+}
+# exited_1 RC FILE PATTERN: txpace exited 1 and FILE (its stderr) is one line matching PATTERN
+exited_1() {
+	[ "$1" -eq 1 ] || { echo "exit status $1, not 1" >&2; return 1; }
+	[ "$(wc -l <"$2")" -eq 1 ] && grep -qE "$3" "$2" ||
+		{ echo "not one line like '$3':" >&2; cat "$2" >&2; return 1; }
+}
+# replies NAME: what the receiver's requests got while an RTSP request of txpace's was unanswered
+replies() {
+	jq -r '"timing \(.timing.outstanding.answered)/\(.timing.outstanding.asked) (max \(.timing.outstanding.max_ms) ms), resends \(.resend.outstanding.answered)/\(.resend.outstanding.asked) (max \(.resend.outstanding.max_ms) ms)"' "$T/$1.rx" 2>/dev/null
+}
+# every request made while txpace waited for an answer (and at least 200 ms before it hung up)
+# was answered within 200 ms: timing replies and resends
+served='.timing.outstanding.asked >= 40 and .timing.outstanding.late == 0 and
+	.resend.outstanding.asked >= 40 and .resend.outstanding.late == 0'
+
+# (a) RTSP goes silent mid-stream (the first keep-alive is never answered): for the whole --timeout
+# the loop serves timing and resends, then one line naming the request, exit 1
+rx_session stall --stall -- --timeout 2000
+check "RTSP silent mid-stream: exit $rc, one line: $(cat "$T/stall.err")" \
+	exited_1 $rc "$T/stall.err" 'no answer to OPTIONS within 2000 ms$'
+check "RTSP silent mid-stream: $(replies stall) while txpace waited" jq_check "$T/stall.rx" "$served"
+check "RTSP silent mid-stream: one OPTIONS, unanswered; the connection closed after the timeout \
+($(jq -r .closed_ms "$T/stall.rx" 2>/dev/null) ms)" \
+	jq_check "$T/stall.rx" '(.requests | length) == 1 and .requests[0].method == "OPTIONS" and
+		.requests[0].answered_ms == null and .closed_ms >= 1800 and .closed_ms < 3000'
+
+# a keep-alive refused (500): the stream fails at once, one line
+rx_session refused --status 500 -- --timeout 2000
+check "keep-alive refused mid-stream: exit $rc, one line: $(cat "$T/refused.err")" \
+	exited_1 $rc "$T/refused.err" 'refused OPTIONS mid-stream: 500 Internal Server Error$'
+
+# a slow receiver: each keep-alive answered 600 ms late (within --timeout), every 4th timing
+# request from another port of the receiver's. The stream completes; nothing waited for RTSP.
+rx_session slow --delay 600 --alt-every 4 -- --timeout 2000
+if [ $rc -eq 0 ]; then
+	check "slow RTSP answers: $(replies slow) while keep-alives were unanswered" \
+		jq_check "$T/slow.rx" "$served"
+	check "slow RTSP answers: stream complete, every keep-alive answered (600 ms late)" \
+		jq_check "$T/slow.json" '.complete and .sent == .packets and .raop.keepalives >= 5'
+	check "slow RTSP answers: timing replies at the port named in SETUP, none to where a request \
+came from ($(jq -r .alt_asked "$T/slow.rx" 2>/dev/null) asked from another port)" \
+		jq_check "$T/slow.rx" ".alt_asked >= 10 and .alt_replies == 0 and
+			.ports.timing == $(jq -r .raop.receiver_timing_port "$T/slow.json" 2>/dev/null || echo 0)"
+else
+	fail "slow RTSP answers" "exit $rc: $(cat "$T/slow.err")"
+fi
+
 one_line_none=$(in_ap "$TXPACE" send --profile raop --timeout 500 127.0.0.1 "$T/short.wav" 2>&1 >/dev/null)
 check "no receiver at all: connection refused, one line" \
 	bash -c "[ \$(printf '%s\n' '$one_line_none' | wc -l) -eq 1 ] && grep -q 'Connection refused' <<<'$one_line_none'"
