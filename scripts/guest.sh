@@ -440,6 +440,8 @@ run() {
 	WORK=$(mktemp -d /tmp/txpace-guest.XXXXXX)
 	build_initramfs "$script" "$@"
 	mkfifo "$WORK/console"
+	# softlockup_panic: a kernel that soft-locks ends the run at once (panic=-1, -no-reboot)
+	# instead of at --timeout, its messages on the console.
 	# tsc=reliable: TCG's rdtsc reads the host's TSC, the same counter on every vCPU, but the
 	# kernel's synchronisation check fails on the emulation's skew and falls back to the HPET,
 	# whose every read is an emulated MMIO access and a syscall: with the TSC, clock_gettime is
@@ -447,7 +449,7 @@ run() {
 	# instead of ~0.8 ms). Still, time here is good to about a millisecond, not microseconds.
 	"$QEMU" -accel tcg -cpu max -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
 		-serial stdio -monitor none -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd" \
-		-append "console=ttyS0 panic=-1 tsc=reliable$([ "$verbose" -eq 1 ] || echo ' quiet')" \
+		-append "console=ttyS0 panic=-1 softlockup_panic=1 tsc=reliable$([ "$verbose" -eq 1 ] || echo ' quiet')" \
 		</dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
 	QEMU_PID=$!
 	exec 3<"$WORK/console"

@@ -29,11 +29,19 @@ pass "guest: prepare (kernel $kver)"
 
 extra=()
 command -v jq >/dev/null && extra+=("$(command -v jq)")
-for script in smoke kernel; do
+for script in smoke kernel mqetf; do
 	start=$SECONDS
 	"$GUEST" run --timeout 300 --modules "sch_tbf ipip" "$TOP/tests/guest/$script.sh" "$TXPACE" \
 		"${extra[@]}" >"$T/guest.log" 2>&1
 	rc=$?
+	# Debian's 6.1 kernel under TCG has soft-locked in mqprio + etf (1 run in 6 here; the guest
+	# panics on it, softlockup_panic): say so and boot once more; twice is a failure
+	if [ $rc -ne 0 ] && grep -q 'soft lockup' "$T/guest.log"; then
+		echo "guest: $script: the guest kernel soft-locked ($(grep -m1 'soft lockup' "$T/guest.log" | sed 's/^ *\[[^]]*\] //')): booting once more"
+		"$GUEST" run --timeout 300 --modules "sch_tbf ipip" "$TOP/tests/guest/$script.sh" "$TXPACE" \
+			"${extra[@]}" >"$T/guest.log" 2>&1
+		rc=$?
+	fi
 	took=$((SECONDS - start))
 	while IFS= read -r line; do
 		case $line in
