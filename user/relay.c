@@ -1071,6 +1071,22 @@ static int setup_output(struct relay *r)
 	return 0;
 }
 
+/* The output side: the lock, the pacer and the grid (setup_output), then the producer thread. */
+static int start_output(struct relay *r)
+{
+	int rc;
+
+	if (setup_output(r)) {
+		return -1;
+	}
+	rc = start_thread(&r->prod_thread, prod_main, r);
+	if (rc) {
+		pr_err("cannot start: %s", strerror(rc));
+		return -rc;
+	}
+	return 0;
+}
+
 int cmd_relay(int argc, char **argv)
 {
 	struct relay r = { .in_fd = -1, .first_efd = -1, .d.fd = -1, .d.clock = CLOCK_MONOTONIC };
@@ -1109,12 +1125,7 @@ int cmd_relay(int argc, char **argv)
 	 * arrives while the output gets ready (the lock) is dropped and counted.
 	 */
 	if (atomic_load(&r.payload_len)) {
-		if (setup_output(&r)) {
-			goto out_pacer;
-		}
-		rc = start_thread(&r.prod_thread, prod_main, &r);
-		if (rc) {
-			pr_err("cannot start: %s", strerror(rc));
+		if (start_output(&r)) {
 			goto out_pacer;
 		}
 		prod_started = 1;
@@ -1134,12 +1145,7 @@ int cmd_relay(int argc, char **argv)
 			ret = EXIT_OK;
 			goto out;
 		}
-		if (setup_output(&r)) {
-			goto out_pacer;
-		}
-		rc = start_thread(&r.prod_thread, prod_main, &r);
-		if (rc) {
-			pr_err("cannot start: %s", strerror(rc));
+		if (start_output(&r)) {
 			goto out_pacer;
 		}
 		prod_started = 1;
