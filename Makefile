@@ -29,13 +29,24 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -I$(BUILD)/bpf $(PKG_CFLAGS) -MMD -MP
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser/cli -I$(BUILD)/bpf $(PKG_CFLAGS) -MMD -MP
 LDLIBS	:= $(PKG_LIBS) -lpthread -lm
 
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-HDRS	:= $(wildcard include/txpace/*.h)
+# user/: one folder per stage of the data flow (README, Layout). The library is every folder but
+# cli/; the tool is cli/ (main, the option tables, one cmd_NAME.c per subcommand) on top of it.
+LIB_DIRS := core source encode proto profile pace kernel netlink measure
+LIB_SRCS := $(wildcard $(LIB_DIRS:%=user/%/*.c))
+CLI_SRCS := $(filter-out user/cli/main.c,$(wildcard user/cli/*.c))
+HDRS	:= $(wildcard include/txpace/*.h) $(wildcard user/cli/*.h)
 LIB_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/main.o
+CLI_OBJS := $(CLI_SRCS:user/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/cli/main.o
+CLI_LIB  := $(BUILD)/libtxpace-cli.a
+# ar keeps members by file name: a second kpace.o would silently replace the first
+DUP_NAMES := $(shell ls user/*/*.c | sed 's|.*/||' | sort | uniq -d)
+ifneq ($(DUP_NAMES),)
+$(error two files under user/ share a name: $(DUP_NAMES))
+endif
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,8 +72,11 @@ $(BUILD)/obj/%.o: user/%.c | $(BPF_SKELS)
 $(BUILD)/libtxpace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
 
-$(BUILD)/txpace: $(MAIN_OBJ) $(BUILD)/libtxpace.a
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(CLI_LIB): $(CLI_OBJS)
+	$(call msg,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/txpace: $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) -Wl,--start-group $(CLI_LIB) $(BUILD)/libtxpace.a -Wl,--end-group $(LDLIBS)
 
 $(BUILD)/bench/plain_sender: bench/plain_sender.c
 	@mkdir -p $(@D)
@@ -89,23 +103,24 @@ $(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(BPF_SKELS) include/txpace_abi.h 
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -I$(BUILD)/bpf -Itests/unit -o $@ $< $(BPF_LIBS)
 
 # Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(CLI_LIB) $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< -Wl,--start-group $(CLI_LIB) $(BUILD)/libtxpace.a -Wl,--end-group $(LDLIBS)
 
-$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/unit.h $(BPF_SKELS)
+$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(CLI_SRCS) $(HDRS) tests/unit/unit.h $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
 
 # The SPSC ring and the packet history under ThreadSanitizer stress.
-$(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c user/ring.c user/history.c user/log.c $(HDRS) tests/unit/unit.h
+TSAN_SRCS := user/core/ring.c user/core/history.c user/core/log.c
+$(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c $(TSAN_SRCS) $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< user/ring.c user/history.c user/log.c -lpthread -lm
+	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< $(TSAN_SRCS) -lpthread -lm
 
 # libFuzzer targets for every parser of network input.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(BPF_SKELS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(HDRS) $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -114,7 +129,7 @@ deps:
 # integration tests (tests/run.sh): its own build directory, the same sources and flags.
 # (in the sub-make BUILD is $(BUILD)/san, so there this target is the ordinary link; with
 # _FORTIFY_SOURCE as distributions build, whose checks -Werror then sees at -O1)
-$(BUILD)/san/txpace: $(LIB_SRCS) user/main.c $(HDRS) $(BPF_SRCS) include/txpace_abi.h
+$(BUILD)/san/txpace: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDRS) $(BPF_SRCS) include/txpace_abi.h
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" $@
 
 build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace
@@ -141,4 +156,4 @@ help:
 
 .PHONY: all deps build-tests check demo bench install clean help
 
--include $(wildcard $(BUILD)/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d)

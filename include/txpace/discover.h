@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "txpace/net.h"
+#include "txpace/stop.h"
 
 struct raop_service {
 	char name[128];		/* the part after '@' ("Living Room") */
@@ -20,8 +21,9 @@ struct raop_service {
  * @cb for each receiver resolved. @return receivers found, or -errno with @err filled
  */
 int discover_browse(int timeout_ms, void (*cb)(void *ctx, const struct raop_service *s), void *ctx,
-		    char *err, size_t errlen);
+		    const txp_stop_flag *stop, char *err, size_t errlen);
 /** Find the receiver called @name (or with that full service name). @return 0 or -ENOENT... */
-int discover_raop(const char *name, int timeout_ms, struct net_addr *out, char *err, size_t errlen);
+int discover_raop(const char *name, int timeout_ms, const txp_stop_flag *stop, struct net_addr *out,
+		  char *err, size_t errlen);
 
 #endif

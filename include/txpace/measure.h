@@ -8,6 +8,7 @@
 
 #include "txpace/json.h"
 #include "txpace/net.h"
+#include "txpace/stop.h"
 
 struct measure_cfg {
 	struct net_addr listen;
@@ -19,6 +20,7 @@ struct measure_cfg {
 	const char *payload_path, *plot_path;
 	uint32_t media_clock;	/* if set: compare RTP time with arrival (CLOCK_REALTIME) x rate */
 	int64_t media_offset_ns;	/* PTP time - CLOCK_REALTIME for that comparison */
+	const txp_stop_flag *stop;	/* ends the capture early when set */
 };
 
 struct measure_report {
@@ -58,16 +60,5 @@ int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r
 		    double **residuals_out);
 void measure_report_json(struct json *j, const char *key, const struct measure_report *r);
 void measure_report_text(FILE *f, const char *title, const struct measure_report *r);
-
-/* `txpace probe --calibrate`: each backend for a few seconds over a throwaway veth pair. */
-struct calib_row {
-	const char *name, *backend, *stamp;
-	int ok;
-	char why[200];		/* why it could not run (the sender's one line) */
-	struct measure_report m;
-};
-
-/** @return rows filled (each available backend measured), or -errno */
-int demo_calibrate(int seconds, struct calib_row *rows, int max);
 
 #endif

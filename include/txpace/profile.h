@@ -12,6 +12,7 @@
 #include "txpace/json.h"
 #include "txpace/net.h"
 #include "txpace/sched.h"
+#include "txpace/stop.h"
 
 struct history;
 
@@ -40,6 +41,7 @@ struct profile_opts {
 	uint32_t mediaclk_offset;
 	int64_t sap_interval_ns;	/* 0 = no SAP */
 	const char *session_name;
+	const txp_stop_flag *stop;	/* the caller's stop request: waits end early when it is set */
 };
 
 /* What the profile decided; the pipeline follows it. */

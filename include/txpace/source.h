@@ -31,7 +31,7 @@ void source_free(struct source *s);
 long source_read(struct source *s, int32_t *buf, size_t frames);
 /**
  * Let blocking reads (stdin, a network URL) give up when @cb returns non-zero; source_read()
- * then returns -EINTR. The stop signal (cli_stop) interrupts them as well.
+ * then returns -EINTR.
  */
 void source_set_interrupt(struct source *s, int (*cb)(void *arg), void *arg);
 /**

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
 #include "txpace/measure.h"
 #include "txpace/net.h"

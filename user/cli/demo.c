@@ -10,9 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
+#include "cmd.h"
+#include "demo.h"
 #include "txpace/json.h"
 #include "txpace/log.h"
 #include "txpace/measure.h"
@@ -147,7 +148,8 @@ static int run_with(struct demo *d, const char *backend, const char *stamp,
 		goto out;
 	}
 	if (mpid == 0) {
-		struct measure_cfg cfg = { .seconds_ns = (int64_t)(d->seconds * 3 + 10) * NSEC_PER_SEC };
+		struct measure_cfg cfg = { .seconds_ns = (int64_t)(d->seconds * 3 + 10) * NSEC_PER_SEC,
+					   .stop = &cli_stop };
 		struct measure_report r;
 
 		close(ready[0]);

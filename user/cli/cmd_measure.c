@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
+#include "cmd.h"
 #include "txpace/json.h"
 #include "txpace/log.h"
 #include "txpace/measure.h"
@@ -32,7 +32,7 @@ static const struct cli_opt measure_opts[] = {
 
 int cmd_measure(int argc, char **argv)
 {
-	struct measure_cfg cfg = { 0 };
+	struct measure_cfg cfg = { .stop = &cli_stop };
 	struct measure_report r;
 	const char *listen = NULL, *group = NULL;
 	int json = 0, k, rc;

@@ -11,11 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "txpace/cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
 #include "txpace/discover.h"
-#include "txpace/json.h"
 
 struct browse {
 	AvahiClient *client;
@@ -99,6 +96,7 @@ static void on_client(AvahiClient *c, AvahiClientState state, void *data)
 }
 
 int discover_browse(int timeout_ms, void (*cb)(void *ctx, const struct raop_service *s), void *ctx,
+		    const txp_stop_flag *stop,
 		    char *err, size_t errlen)
 {
 	struct browse b = { .cb = cb, .ctx = ctx };
@@ -126,7 +124,7 @@ int discover_browse(int timeout_ms, void (*cb)(void *ctx, const struct raop_serv
 		rc = -EIO;
 		goto out;
 	}
-	while (!b.failed && !cli_stop) {
+	while (!b.failed && !txp_stopped(stop)) {
 		int64_t left = (end - mono_ns()) / NSEC_PER_MSEC;
 
 		if (left <= 0 || (b.all_for_now && b.pending == 0 && b.found > 0)) {
@@ -168,10 +166,11 @@ static void match(void *ctx, const struct raop_service *s)
 	}
 }
 
-int discover_raop(const char *name, int timeout_ms, struct net_addr *out, char *err, size_t errlen)
+int discover_raop(const char *name, int timeout_ms, const txp_stop_flag *stop, struct net_addr *out,
+		  char *err, size_t errlen)
 {
 	struct want w = { .name = name };
-	int rc = discover_browse(timeout_ms, match, &w, err, errlen);
+	int rc = discover_browse(timeout_ms, match, &w, stop, err, errlen);
 
 	if (rc < 0) {
 		return rc;
@@ -183,85 +182,4 @@ int discover_raop(const char *name, int timeout_ms, struct net_addr *out, char *
 	}
 	*out = w.addr;
 	return 0;
-}
-
-struct listing {
-	int json;
-	struct json *j;
-};
-
-static void print_one(void *ctx, const struct raop_service *s)
-{
-	struct listing *l = ctx;
-	char a[96];
-
-	net_fmt(&s->addr, a, sizeof(a));
-	if (l->json) {
-		json_obj(l->j, NULL);
-		json_str(l->j, "name", s->name);
-		json_str(l->j, "service", s->full);
-		json_str(l->j, "host", s->host);
-		json_str(l->j, "address", a);
-		json_str(l->j, "et", s->et);
-		json_str(l->j, "cn", s->cn);
-		json_str(l->j, "md", s->md);
-		json_end(l->j, '}');
-	} else {
-		printf("%-24s %-28s et=%s cn=%s md=%s  (%s)\n", s->name, a, s->et, s->cn, s->md, s->host);
-	}
-	fflush(stdout);
-}
-
-int cmd_list(int argc, char **argv)
-{
-	static const struct cli_opt opts[] = {
-		{ "timeout", required_argument, 't', "MS", "browse this long 100..60000 (default 3000)" },
-		{ "json", no_argument, 'j', NULL, "print a JSON array" },
-		{ "help", no_argument, 'h', NULL, "this help" },
-		{ 0 },
-	};
-	struct listing l = { 0 };
-	struct json j;
-	struct cli c;
-	char err[256];
-	long tmo = 3000;
-	int k, rc;
-
-	cli_init(&c, "list", "[--timeout MS] [--json]", opts);
-	while ((k = cli_next(&c, argc, argv)) != -1) {
-		switch (k) {
-		case 't':
-			if (cli_long(&c, "timeout", optarg, 100, 60000, &tmo)) {
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			l.json = 1;
-			break;
-		case 'h':
-			cli_help(&c, stdout);
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	cli_signals();
-	if (l.json) {
-		json_init(&j, stdout);
-		l.j = &j;
-		json_arr(&j, NULL);
-	}
-	rc = discover_browse((int)tmo, print_one, &l, err, sizeof(err));
-	if (l.json) {
-		json_end(&j, ']');
-		json_done(&j);
-	}
-	if (rc < 0) {
-		fprintf(stderr, "txpace: error: %s\n", err);
-		return EXIT_FAIL;
-	}
-	if (rc == 0 && !l.json) {
-		printf("no AirPlay receivers found in %ld ms\n", tmo);
-	}
-	return EXIT_OK;
 }

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "txpace/cli.h"
+#include "txpace/stop.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/measure.h"
@@ -448,7 +448,7 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 		}
 		close(ready_fd);
 	}
-	while (!cli_stop) {
+	while (!txp_stopped(cfg->stop)) {
 		int64_t now = mono_ns();
 		int tmo = 100;
 

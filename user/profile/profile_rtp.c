@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "txpace/cli.h"
+#include "txpace/stop.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/profile.h"
@@ -94,7 +94,7 @@ static int ptp_setup(struct rtp_prof *p, const struct profile_opts *o, char *err
 			err[0] = '\0';
 			return 0;
 		}
-		if (mono_ns() >= end || cli_stop) {
+		if (mono_ns() >= end || txp_stopped(o->stop)) {
 			if (rc == 0) {
 				snprintf(err, errlen, "PTP not locked after %.0f s (port state %d, "
 					 "grandmaster %s, offset %" PRId64 " ns)",

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <pthread.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
 
 volatile sig_atomic_t cli_stop;
@@ -167,4 +167,65 @@ bad:
 	cli_usage_error(c, "--%s: '%s' is not a duration in %gus..%gus (e.g. 1ms, 125us)", opt, s,
 			(double)min / 1000, (double)max / 1000);
 	return -EINVAL;
+}
+
+static const struct cli_opt *row(const struct cli *c, int key)
+{
+	for (const struct cli_opt *o = c->opts; o->name; o++) {
+		if (o->key == key) {
+			return o;
+		}
+	}
+	return NULL;
+}
+
+static int apply(struct cli *c, const struct cli_opt *o, const char *arg, void *dst,
+		 int (*call)(struct cli *c, int key, const char *arg, void *dst))
+{
+	char *at = (char *)dst + o->off;
+	long l;
+
+	switch (o->kind) {
+	case CLI_HELP:
+		cli_help(c, stdout);
+		return 1;
+	case CLI_SET:
+		*(int *)at = 1;
+		return 0;
+	case CLI_STR:
+		*(const char **)at = arg;
+		return 0;
+	case CLI_LONG:
+		if (cli_long(c, o->name, arg, (long)o->min, (long)o->max, &l)) {
+			return -EINVAL;
+		}
+		*(long *)at = l;
+		return 0;
+	case CLI_I64:
+		return cli_i64(c, o->name, arg, o->min, o->max, (int64_t *)at);
+	case CLI_DUR:
+		return cli_duration(c, o->name, arg, o->unit, o->min, o->max, (int64_t *)at);
+	case CLI_CALL:
+		break;
+	}
+	return call ? call(c, o->key, arg, dst) : -EINVAL;
+}
+
+int cli_parse(struct cli *c, int argc, char **argv, void *dst,
+	      int (*call)(struct cli *c, int key, const char *arg, void *dst))
+{
+	int k, rc;
+
+	while ((k = cli_next(c, argc, argv)) != -1) {
+		const struct cli_opt *o = k == '?' ? NULL : row(c, k);
+
+		if (!o) {
+			return -EINVAL;
+		}
+		rc = apply(c, o, optarg, dst, call);
+		if (rc) {
+			return rc;
+		}
+	}
+	return 0;
 }

@@ -3,7 +3,7 @@
 #ifndef TXPACE_STREAM_OPTS_H
 #define TXPACE_STREAM_OPTS_H
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/profile.h"
 
 enum stream_opt_key {

@@ -24,9 +24,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
+#include "cmd.h"
 #include "txpace/json.h"
 #include "txpace/log.h"
 #include "txpace/net.h"
@@ -38,7 +38,7 @@
 #include "txpace/sap.h"
 #include "txpace/sched.h"
 #include "txpace/sdp.h"
-#include "txpace/stream_opts.h"
+#include "stream_opts.h"
 
 #define JB_DEPTH 1024		/* input packets kept, by sequence number */
 #define JB_PAYLOAD_MAX 1500
@@ -257,7 +257,7 @@ static int parse(struct relay *r, int argc, char **argv)
 	*po = (struct profile_opts){
 		.bits = 24, .rate = 48000, .channels = 2, .ttl = 1, .dscp = 34, .pt = 96,
 		.lock_timeout_ns = 60 * NSEC_PER_SEC, .sap_interval_ns = 30 * NSEC_PER_SEC,
-		.session_name = "txpace relay", .timeout_ms = 5000,
+		.session_name = "txpace relay", .timeout_ms = 5000, .stop = &cli_stop,
 	};
 	r->link_offset_ns = 10 * NSEC_PER_MSEC;
 	r->sap_timeout_ns = 35 * NSEC_PER_SEC;

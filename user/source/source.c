@@ -14,7 +14,7 @@
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 
-#include "txpace/cli.h"
+#include "txpace/stop.h"
 #include "txpace/log.h"
 #include "txpace/source.h"
 
@@ -166,7 +166,7 @@ static int interrupted(void *arg)
 {
 	struct source *s = arg;
 
-	return cli_stop || (s->intr && s->intr(s->intr_arg));
+	return s->intr && s->intr(s->intr_arg);
 }
 
 void source_set_interrupt(struct source *s, int (*cb)(void *arg), void *arg)

@@ -33,28 +33,18 @@
 #include <sys/ioctl.h>
 #include <netinet/in.h>
 
-#include "txpace/cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
-#include "txpace/json.h"
-#include "txpace/measure.h"
 #include <inttypes.h>
 
 
-struct check {
-	const char *key;
-	int ok;
-	char why[160];
-};
-
-static void check_btf(struct check *c)
+static void check_btf(struct probe_check *c)
 {
 	c->ok = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	snprintf(c->why, sizeof(c->why), c->ok ? "/sys/kernel/btf/vmlinux is present"
 					       : "no /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF off)");
 }
 
-static void check_hrtimers(struct check *c)
+static void check_hrtimers(struct probe_check *c)
 {
 	struct timespec res;
 
@@ -64,7 +54,7 @@ static void check_hrtimers(struct check *c)
 		 c->ok ? "" : ": no high-resolution timers, sleeps end on ticks");
 }
 
-static void check_hz(struct check *c)
+static void check_hz(struct probe_check *c)
 {
 	struct timespec res;
 
@@ -82,7 +72,7 @@ static void *fifo_thread(void *arg)
 	return NULL;
 }
 
-static void check_fifo(struct check *c)
+static void check_fifo(struct probe_check *c)
 {
 	pthread_t t;
 	int err = EAGAIN;
@@ -103,7 +93,7 @@ static void check_fifo(struct check *c)
 	}
 }
 
-static void check_mlock(struct check *c)
+static void check_mlock(struct probe_check *c)
 {
 	struct rlimit rl;
 
@@ -114,7 +104,7 @@ static void check_mlock(struct check *c)
 		 (unsigned long long)rl.rlim_cur);
 }
 
-static void check_txtime(struct check *c)
+static void check_txtime(struct probe_check *c)
 {
 	struct {
 		clockid_t clockid;
@@ -130,7 +120,7 @@ static void check_txtime(struct check *c)
 	}
 }
 
-static void check_tstamp(struct check *c)
+static void check_tstamp(struct probe_check *c)
 {
 	unsigned f = SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_SOFTWARE |
 		     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
@@ -144,7 +134,7 @@ static void check_tstamp(struct check *c)
 	}
 }
 
-static void check_set_tstamp(struct check *c)
+static void check_set_tstamp(struct probe_check *c)
 {
 	libbpf_set_print(log_libbpf);
 	c->ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_skb_set_tstamp, NULL) == 1;
@@ -152,7 +142,7 @@ static void check_set_tstamp(struct check *c)
 					       : "no bpf_skb_set_tstamp for tc programs (kernel < 5.18?)");
 }
 
-static void check_mmapable(struct check *c)
+static void check_mmapable(struct probe_check *c)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 32, 16, &o);
@@ -216,8 +206,8 @@ out:
 	_exit(0);
 }
 
-static void ns_probe(struct check *clsact, struct check *cls_bpf, struct check *fq,
-		     struct check *etf)
+static void ns_probe(struct probe_check *clsact, struct probe_check *cls_bpf, struct probe_check *fq,
+		     struct probe_check *etf)
 {
 	struct ns_result r = { 0 };
 	int p[2];
@@ -273,7 +263,7 @@ static void driver_of(const char *ifname, char *drv, size_t len)
 	}
 }
 
-static void check_tsinfo(const char *ifname, struct check *c)
+static void check_tsinfo(const char *ifname, struct probe_check *c)
 {
 	struct ethtool_ts_info ti = { .cmd = ETHTOOL_GET_TS_INFO };
 	struct ifreq ifr = { 0 };
@@ -365,64 +355,54 @@ int probe_wifi_powersave(const char *iface, int fd)
 	return wifi_get_powersave((int)if_nametoindex(ifname)) == 1;
 }
 
-enum {
-	C_HRT, C_HZ, C_BTF, C_FIFO, C_MLOCK, C_TXTIME, C_TSTAMP, C_SETTS, C_MMAP, C_TIMER, C_CLSACT,
-	C_CLSBPF, C_FQ, C_ETF, C_DRIVER, C_ETF_OFFLOAD, C_HWTS, C_WIFI_PS, C_N
-};
-
-struct probe {
-	struct check c[C_N];
-	char ifname[IF_NAMESIZE], driver[32];
-};
-
-static void probe_run(struct probe *pr, const char *iface, int fd)
+void probe_run(struct probe *pr, const char *iface, int fd)
 {
-	static const char *const keys[C_N] = {
+	static const char *const keys[PROBE_N] = {
 		"hrtimers", "hz", "btf", "sched_fifo", "mlock", "so_txtime", "so_timestamping",
 		"skb_set_tstamp", "mmapable_array", "timer_abs", "clsact", "cls_bpf", "fq", "etf",
 		"driver", "etf_offload", "hw_timestamps", "wifi_powersave",
 	};
-	void (*fns[])(struct check *) = { check_hrtimers, check_hz, check_btf, check_fifo,
+	void (*fns[])(struct probe_check *) = { check_hrtimers, check_hz, check_btf, check_fifo,
 					  check_mlock, check_txtime, check_tstamp,
 					  check_set_tstamp, check_mmapable };
 
 	memset(pr, 0, sizeof(*pr));
-	for (int i = 0; i < C_N; i++) {
+	for (int i = 0; i < PROBE_N; i++) {
 		pr->c[i].key = keys[i];
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		fns[i](&pr->c[i]);
 	}
-	pr->c[C_TIMER].ok = kpace_probe_timer_abs(pr->c[C_TIMER].why, sizeof(pr->c[C_TIMER].why));
-	ns_probe(&pr->c[C_CLSACT], &pr->c[C_CLSBPF], &pr->c[C_FQ], &pr->c[C_ETF]);
+	pr->c[PROBE_TIMER].ok = kpace_probe_timer_abs(pr->c[PROBE_TIMER].why, sizeof(pr->c[PROBE_TIMER].why));
+	ns_probe(&pr->c[PROBE_CLSACT], &pr->c[PROBE_CLSBPF], &pr->c[PROBE_FQ], &pr->c[PROBE_ETF]);
 	if (probe_ifname(iface, fd, pr->ifname, sizeof(pr->ifname))) {
-		snprintf(pr->c[C_DRIVER].why, sizeof(pr->c[C_DRIVER].why), "%s",
+		snprintf(pr->c[PROBE_DRIVER].why, sizeof(pr->c[PROBE_DRIVER].why), "%s",
 			 iface ? "no such interface" : "no default route: name an interface");
-		snprintf(pr->c[C_ETF_OFFLOAD].why, sizeof(pr->c[C_ETF_OFFLOAD].why), "no interface");
-		snprintf(pr->c[C_HWTS].why, sizeof(pr->c[C_HWTS].why), "no interface");
-		snprintf(pr->c[C_WIFI_PS].why, sizeof(pr->c[C_WIFI_PS].why), "no interface");
+		snprintf(pr->c[PROBE_ETF_OFFLOAD].why, sizeof(pr->c[PROBE_ETF_OFFLOAD].why), "no interface");
+		snprintf(pr->c[PROBE_HWTS].why, sizeof(pr->c[PROBE_HWTS].why), "no interface");
+		snprintf(pr->c[PROBE_WIFI_PS].why, sizeof(pr->c[PROBE_WIFI_PS].why), "no interface");
 		return;
 	}
 	driver_of(pr->ifname, pr->driver, sizeof(pr->driver));
-	pr->c[C_DRIVER].ok = pr->driver[0] != 0;
-	snprintf(pr->c[C_DRIVER].why, sizeof(pr->c[C_DRIVER].why), "%s: driver %s", pr->ifname,
+	pr->c[PROBE_DRIVER].ok = pr->driver[0] != 0;
+	snprintf(pr->c[PROBE_DRIVER].why, sizeof(pr->c[PROBE_DRIVER].why), "%s: driver %s", pr->ifname,
 		 pr->driver[0] ? pr->driver : "unknown");
-	pr->c[C_ETF_OFFLOAD].ok = launch_time_driver(pr->driver);
-	snprintf(pr->c[C_ETF_OFFLOAD].why, sizeof(pr->c[C_ETF_OFFLOAD].why), pr->c[C_ETF_OFFLOAD].ok
+	pr->c[PROBE_ETF_OFFLOAD].ok = launch_time_driver(pr->driver);
+	snprintf(pr->c[PROBE_ETF_OFFLOAD].why, sizeof(pr->c[PROBE_ETF_OFFLOAD].why), pr->c[PROBE_ETF_OFFLOAD].ok
 		 ? "%s has launch-time hardware (etf offload)"
 		 : "%s: no launch-time (etf offload) hardware", pr->driver[0] ? pr->driver : pr->ifname);
-	check_tsinfo(pr->ifname, &pr->c[C_HWTS]);
+	check_tsinfo(pr->ifname, &pr->c[PROBE_HWTS]);
 	int ps = wifi_get_powersave((int)if_nametoindex(pr->ifname));
 
-	pr->c[C_WIFI_PS].ok = ps == 1;
-	snprintf(pr->c[C_WIFI_PS].why, sizeof(pr->c[C_WIFI_PS].why), ps == 1
+	pr->c[PROBE_WIFI_PS].ok = ps == 1;
+	snprintf(pr->c[PROBE_WIFI_PS].why, sizeof(pr->c[PROBE_WIFI_PS].why), ps == 1
 		 ? "%s: Wi-Fi power save is ON (tens of ms of latency): txpace turns it off while sending"
 		 : ps == 0 ? "%s: Wi-Fi power save is off" : "%s: not a Wi-Fi interface", pr->ifname);
 }
 
-static void choose(const struct probe *pr, struct probe_choice *out)
+void probe_decide(const struct probe *pr, struct probe_choice *out)
 {
-	const struct check *c = pr->c;
+	const struct probe_check *c = pr->c;
 
 	out->stamp = "bpf";
 	if (!strcmp(pr->driver, "brcmfmac")) {
@@ -430,15 +410,15 @@ static void choose(const struct probe *pr, struct probe_choice *out)
 		snprintf(out->reason, sizeof(out->reason), "brcmfmac: its firmware queues after the "
 			 "qdisc and it has no launch time, so the real-time thread (the design's choice "
 			 "for this chip)");
-	} else if (c[C_ETF_OFFLOAD].ok && c[C_ETF].ok && c[C_TXTIME].ok) {
+	} else if (c[PROBE_ETF_OFFLOAD].ok && c[PROBE_ETF].ok && c[PROBE_TXTIME].ok) {
 		out->backend = "etf";
 		snprintf(out->reason, sizeof(out->reason), "%s has launch-time hardware and the "
 			 "kernel has etf: the NIC releases each packet", pr->driver);
-	} else if (c[C_FQ].ok && c[C_CLSBPF].ok && c[C_SETTS].ok && c[C_MMAP].ok) {
+	} else if (c[PROBE_FQ].ok && c[PROBE_CLSBPF].ok && c[PROBE_SETTS].ok && c[PROBE_MMAP].ok) {
 		out->backend = "edt";
 		snprintf(out->reason, sizeof(out->reason), "fq, cls_bpf and bpf_skb_set_tstamp are "
 			 "here: the egress program stamps departure times and fq releases them");
-	} else if (c[C_FQ].ok && c[C_TXTIME].ok) {
+	} else if (c[PROBE_FQ].ok && c[PROBE_TXTIME].ok) {
 		out->backend = "edt";
 		out->stamp = "txtime";
 		snprintf(out->reason, sizeof(out->reason), "fq and SO_TXTIME are here (no usable "
@@ -446,7 +426,7 @@ static void choose(const struct probe *pr, struct probe_choice *out)
 	} else {
 		out->backend = "rt";
 		snprintf(out->reason, sizeof(out->reason), "no fq qdisc to release kernel-stamped "
-			 "packets, so the real-time thread%s", c[C_FIFO].ok ? "" :
+			 "packets, so the real-time thread%s", c[PROBE_FIFO].ok ? "" :
 			 " (without SCHED_FIFO here)");
 	}
 }
@@ -456,161 +436,5 @@ void probe_choose(const char *iface, int fd, struct probe_choice *out)
 	struct probe pr;
 
 	probe_run(&pr, iface, fd);
-	choose(&pr, out);
-}
-
-int cmd_probe(int argc, char **argv)
-{
-	static const struct cli_opt opts[] = {
-		{ "json", no_argument, 'j', NULL, "print JSON" },
-		{ "calibrate", no_argument, 'c', NULL, "also run each backend over a throwaway veth pair and measure it" },
-		{ "seconds", required_argument, 's', "N", "calibrate: seconds per backend 1..60 (default 3)" },
-		{ "help", no_argument, 'h', NULL, "this help" },
-		{ 0 },
-	};
-	struct calib_row cal[8];
-	int ncal = 0, calibrate = 0, best = -1;
-	long secs = 3;
-	struct probe pr;
-	struct probe_choice ch;
-	struct utsname u;
-	struct cli c;
-	int json = 0, k;
-
-	cli_init(&c, "probe", "[IFACE] [--json]", opts);
-	while ((k = cli_next(&c, argc, argv)) != -1) {
-		if (k == 'j') {
-			json = 1;
-		} else if (k == 'c') {
-			calibrate = 1;
-		} else if (k == 's') {
-			if (cli_long(&c, "seconds", optarg, 1, 60, &secs)) {
-				return EXIT_USAGE;
-			}
-		} else if (k == 'h') {
-			cli_help(&c, stdout);
-			return EXIT_OK;
-		} else {
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind > 1) {
-		cli_usage_error(&c, "at most one interface");
-		return EXIT_USAGE;
-	}
-	if (argc - optind == 1 && !if_nametoindex(argv[optind])) {
-		pr_err("no interface %s", argv[optind]);
-		return EXIT_FAIL;
-	}
-	uname(&u);
-	probe_run(&pr, argc - optind == 1 ? argv[optind] : NULL, -1);
-	choose(&pr, &ch);
-	if (calibrate) {
-		ncal = demo_calibrate((int)secs, cal, 8);
-		if (ncal < 0) {
-			pr_err("cannot calibrate: %s%s", strerror(-ncal),
-			       ncal == -EPERM ? " (run as root)" : "");
-			return EXIT_FAIL;
-		}
-		for (int i = 0; i < ncal; i++) {
-			if (cal[i].ok && cal[i].m.lost == 0 &&
-			    (best < 0 || cal[i].m.dev_p99 < cal[best].m.dev_p99)) {
-				best = i;
-			}
-		}
-	}
-	if (json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj(&j, NULL);
-		json_str(&j, "kernel", u.release);
-		json_str(&j, "iface", pr.ifname);
-		json_str(&j, "driver_name", pr.driver);
-		for (int i = 0; i < C_N; i++) {
-			json_bool(&j, pr.c[i].key, pr.c[i].ok);
-		}
-		json_obj(&j, "reasons");
-		for (int i = 0; i < C_N; i++) {
-			json_str(&j, pr.c[i].key, pr.c[i].why);
-		}
-		json_str(&j, "backend", ch.reason);
-		json_end(&j, '}');
-		json_str(&j, "backend", ch.backend);
-		if (!strcmp(ch.backend, "edt")) {
-			json_str(&j, "stamp", ch.stamp);
-		}
-		if (calibrate) {
-			json_arr(&j, "calibration");
-			for (int i = 0; i < ncal; i++) {
-				json_obj(&j, NULL);
-				json_str(&j, "name", cal[i].name);
-				json_str(&j, "backend", cal[i].backend);
-				json_bool(&j, "ok", cal[i].ok);
-				if (cal[i].ok) {
-					measure_report_json(&j, "receiver", &cal[i].m);
-				} else {
-					json_str(&j, "why", cal[i].why);
-				}
-				json_end(&j, '}');
-			}
-			json_end(&j, ']');
-			json_str(&j, "calibrated", best >= 0 ? cal[best].name : "");
-		}
-		json_end(&j, '}');
-		json_done(&j);
-		return EXIT_OK;
-	}
-	printf("kernel %s (%s)\n", u.release, u.machine);
-	for (int i = 0; i < C_N; i++) {
-		printf("  %-16s %-3s  %s\n", pr.c[i].key, pr.c[i].ok ? "yes" : "no", pr.c[i].why);
-	}
-	printf("backend: %s%s%s (%s)\n", ch.backend, strcmp(ch.backend, "edt") ? "" : ", --stamp ",
-	       strcmp(ch.backend, "edt") ? "" : ch.stamp, ch.reason);
-	if (calibrate) {
-		printf("\ncalibration: %ld s of 1 ms L24 stereo per backend over a veth pair between "
-		       "throwaway namespaces;\n|deviation| of kernel receive stamps from the fitted "
-		       "schedule (us):\n", secs);
-		printf("  %-14s %8s %8s %8s %9s %6s\n", "backend", "p50", "p99", "p99.9", "max", "lost");
-		for (int i = 0; i < ncal; i++) {
-			if (cal[i].ok) {
-				printf("  %-14s %8.1f %8.1f %8.1f %9.1f %6" PRIu64 "\n", cal[i].name,
-				       cal[i].m.dev_p50, cal[i].m.dev_p99, cal[i].m.dev_p999,
-				       cal[i].m.dev_max, (uint64_t)cal[i].m.lost);
-			} else {
-				printf("  %-14s unavailable: %s\n", cal[i].name, cal[i].why);
-			}
-		}
-		if (best >= 0) {
-			printf("lowest p99 here: %s%s\n", cal[best].name,
-			       strcmp(cal[best].backend, ch.backend) ? " (not what auto chose: pass "
-			       "--backend to use it)" : "");
-		}
-	}
-	return EXIT_OK;
-}
-
-int cmd_cleanup(int argc, char **argv)
-{
-	static const struct cli_opt opts[] = {
-		{ "help", no_argument, 'h', NULL, "this help" },
-		{ 0 },
-	};
-	struct cli c;
-	int k, rc;
-
-	cli_init(&c, "cleanup", "[IFACE]", opts);
-	while ((k = cli_next(&c, argc, argv)) != -1) {
-		if (k == 'h') {
-			cli_help(&c, stdout);
-			return EXIT_OK;
-		}
-		return EXIT_USAGE;
-	}
-	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL);
-	if (rc == 0) {
-		printf("nothing to restore%s%s in %s\n", optind < argc ? " for " : "",
-		       optind < argc ? argv[optind] : "", KPACE_STATE_DIR);
-	}
-	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	probe_decide(&pr, out);
 }

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "txpace/cli.h"
-#include "txpace/cmd.h"
+#include "cli.h"
+#include "cmd.h"
 
 #ifndef TXPACE_VERSION
 #define TXPACE_VERSION "0.1"

@@ -11,9 +11,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "txpace/cli.h"
+#include "cli.h"
 #include "txpace/clock.h"
-#include "txpace/cmd.h"
+#include "cmd.h"
 #include "txpace/history.h"
 #include "txpace/json.h"
 #include "txpace/log.h"
@@ -27,7 +27,7 @@
 #include "txpace/sched.h"
 #include "txpace/sdp.h"
 #include "txpace/source.h"
-#include "txpace/stream_opts.h"
+#include "stream_opts.h"
 
 #define UDP_MAX_PAYLOAD 65507
 
@@ -154,7 +154,7 @@ static int parse_opts(struct send_opts *o, int argc, char **argv)
 		.ptime_ns = NSEC_PER_MSEC, .latency_ns = 2 * NSEC_PER_SEC, .alac = ALAC_COMPRESSED,
 		.timeout_ms = 5000, .keepalive_ns = 25 * NSEC_PER_SEC,
 		.lock_timeout_ns = 60 * NSEC_PER_SEC,
-		.sap_interval_ns = 30 * NSEC_PER_SEC,
+		.sap_interval_ns = 30 * NSEC_PER_SEC, .stop = &cli_stop,
 	};
 	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
 			     "  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
@@ -798,7 +798,9 @@ static int kernel_setup(struct send_ctx *s, char *err, size_t errlen)
 
 static int stop_requested(void *arg)
 {
-	return atomic_load(&((struct send_ctx *)arg)->stop);
+	struct send_ctx *s = arg;
+
+	return atomic_load(&s->stop) || txp_stopped(s->o.p.stop);
 }
 
 static int setup(struct send_ctx *s, char *err, size_t errlen)

@@ -6,7 +6,7 @@
 
 #include "txpace/clock.h"
 #include "txpace/ptp.h"
-#include "txpace/stream_opts.h"
+#include "stream_opts.h"
 
 int stream_opt(const struct cli *c, int key, const char *arg, struct profile_opts *po,
 	       struct pace_opts *pace)

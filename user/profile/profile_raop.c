@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "txpace/alac.h"
-#include "txpace/cli.h"
+#include "txpace/stop.h"
 #include "txpace/clock.h"
 #include "txpace/crypto.h"
 #include "txpace/discover.h"
@@ -48,6 +48,7 @@
 #define UDP_BUDGET 64
 
 struct raop {
+	const txp_stop_flag *stop;	/* the caller's stop request (profile_opts) */
 	struct rtsp *rtsp;
 	char url[160], rname[160];
 	int ctl_fd, tim_fd;
@@ -371,11 +372,12 @@ static void *raop_open(const struct profile_opts *o, struct stream_desc *d, char
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	r->stop = o->stop;
 	r->ctl_fd = r->tim_fd = -1;
 	r->timeout_ms = o->timeout_ms;
 	r->keepalive_ns = o->keepalive_ns;
 	if (o->to_name) {
-		rc = discover_raop(o->to_name, 5000, &r->peer, err, errlen);
+		rc = discover_raop(o->to_name, 5000, o->stop, &r->peer, err, errlen);
 		if (rc) {
 			goto fail;
 		}
@@ -791,7 +793,7 @@ static int play_out(struct raop *r, const struct schedule *s, int64_t until, cha
 {
 	int64_t next = mono_ns();
 
-	while (mono_ns() < until && !cli_stop) {
+	while (mono_ns() < until && !txp_stopped(r->stop)) {
 		struct pollfd pfd[3];
 		int n = raop_poll_fds(r, pfd, 3);
 		int rc;
@@ -838,7 +840,7 @@ static int raop_finish(void *priv, const struct schedule *s, int64_t last_launch
 		if (rc) {
 			return rc;
 		}
-		interrupted = cli_stop;
+		interrupted = txp_stopped(r->stop);
 	}
 	if (interrupted) {
 		char extra[96];

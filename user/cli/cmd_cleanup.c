@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* txpace cleanup: restore what a crashed txpace left on an interface (the restore journal). */
+#include <stdio.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "txpace/kpace.h"
+
+int cmd_cleanup(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		CLI_OPT_HELP,
+		{ 0 },
+	};
+	struct cli c;
+	int rc;
+
+	cli_init(&c, "cleanup", "[IFACE]", opts);
+	rc = cli_parse(&c, argc, argv, NULL, NULL);
+	if (rc) {
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL);
+	if (rc == 0) {
+		printf("nothing to restore%s%s in %s\n", optind < argc ? " for " : "",
+		       optind < argc ? argv[optind] : "", KPACE_STATE_DIR);
+	}
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+}
