@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -100,8 +101,8 @@ struct profile_ops {
 	/** @return 1 when the profile met every duty (e.g. every retransmit request was served) */
 	int (*complete)(void *p);
 	void (*report)(void *p, struct json *j);
-	/** Optional: the profile's lines of the text summary (stdout) */
-	void (*summary)(void *p);
+	/** Optional: the profile's lines of the text summary, written to @f (the caller's choice) */
+	void (*summary)(void *p, FILE *f);
 	/** Optional: a short note for the status line ("PTP unlocked"), or "" */
 	const char *(*status)(void *p);
 	/** Optional: 1 while the media clock is locked (aes67: ptp4l says so), else 0 */

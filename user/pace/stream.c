@@ -724,7 +724,7 @@ static void summary(struct send_ctx *s)
 		printf("left before their launch time: %" PRIu64 " packets\n", atomic_load(&st->early));
 	}
 	if (s->o.profile->summary) {
-		s->o.profile->summary(s->prof);
+		s->o.profile->summary(s->prof, stdout);
 	}
 	if (s->kp) {
 		struct txp_flow f;

@@ -938,17 +938,17 @@ static void raop_report(void *priv, struct json *j)
 	json_end(j, '}');
 }
 
-static void raop_summary(void *priv)
+static void raop_summary(void *priv, FILE *f)
 {
 	struct raop *r = priv;
 
-	printf("retransmit requests %" PRIu64 " for %" PRIu64 " packets: served %" PRIu64
+	fprintf(f, "retransmit requests %" PRIu64 " for %" PRIu64 " packets: served %" PRIu64
 	       ", missed %" PRIu64 ", over the limit (%d/s, burst %d) %" PRIu64
 	       ", beyond the history %" PRIu64 " (in %" PRIu64 " requests)\n", r->rtx_requests,
 	       r->rtx_packets, r->rtx_served, r->rtx_missed, RTX_RATE, RTX_BURST, r->rtx_over_limit,
 	       r->rtx_cut, r->rtx_clamped);
 	if (r->ctl_strangers || r->tim_strangers) {
-		printf("refused, not from the receiver: control packets %" PRIu64
+		fprintf(f, "refused, not from the receiver: control packets %" PRIu64
 		       ", timing packets %" PRIu64 "\n", r->ctl_strangers, r->tim_strangers);
 	}
 }
