@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* One log module: levels, printf-checked, to stderr. */
+/* One log module: levels, printf-checked, each line handed to the program's sink. */
 #ifndef TXPACE_LOG_H
 #define TXPACE_LOG_H
 
@@ -12,6 +12,9 @@ extern int log_level;	/* the only global besides the stop flag */
 
 /** libbpf's print callback (libbpf_set_print): its messages through this module, with -v. */
 int log_libbpf(enum libbpf_print_level lvl, const char *fmt, va_list ap);
+/** Where the lines go: the CLI sets a sink that writes them to stderr; none drops them. */
+typedef void (*log_sink_fn)(void *arg, enum log_level lvl, const char *line);
+void log_set_sink(log_sink_fn fn, void *arg);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)

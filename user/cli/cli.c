@@ -8,9 +8,18 @@
 #include <pthread.h>
 
 #include "cli.h"
+#include "txpace/log.h"
 #include "txpace/clock.h"
 
 volatile sig_atomic_t cli_stop;
+
+void cli_log_stderr(void *arg, enum log_level lvl, const char *line)
+{
+	FILE *f = arg ? arg : stderr;
+
+	fprintf(f, "%s%s\n", lvl == LOG_ERR ? "txpace: error: " : lvl == LOG_WARN ?
+		"txpace: warning: " : "", line);
+}
 
 static void on_stop(int sig)
 {

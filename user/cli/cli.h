@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "txpace/log.h"
+
 /* What cli_parse() does with an option's value. */
 enum cli_kind {
 	CLI_CALL = 0,	/* hand the key and value to the subcommand's callback */
@@ -66,6 +68,9 @@ extern volatile sig_atomic_t cli_stop;
 void cli_signals(void);
 /** Block the stop signals in the calling thread (call before creating worker threads). */
 void cli_block_signals(int block);
+
+/** The log sink of the tool: "txpace: error: ..." lines on stderr (or the FILE in @arg). */
+void cli_log_stderr(void *arg, enum log_level lvl, const char *line);
 
 void cli_init(struct cli *c, const char *cmd, const char *synopsis, const struct cli_opt *opts);
 /** @return the next option key, -1 at the end, '?' on an unknown option (already reported) */
