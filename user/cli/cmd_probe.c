@@ -20,6 +20,82 @@ struct probe_opts {
 	long seconds;
 };
 
+/* --json: every check, the choice and (with --calibrate) each backend measured */
+static void print_json(const struct probe_opts *o, const struct utsname *u, const struct probe *pr,
+		       const struct probe_choice *ch, const struct calib_row *cal, int ncal, int best)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj(&j, NULL);
+	json_str(&j, "kernel", u->release);
+	json_str(&j, "iface", pr->ifname);
+	json_str(&j, "driver_name", pr->driver);
+	for (int i = 0; i < PROBE_N; i++) {
+		json_bool(&j, pr->c[i].key, pr->c[i].ok);
+	}
+	json_obj(&j, "reasons");
+	for (int i = 0; i < PROBE_N; i++) {
+		json_str(&j, pr->c[i].key, pr->c[i].why);
+	}
+	json_str(&j, "backend", ch->reason);
+	json_end(&j, '}');
+	json_str(&j, "backend", ch->backend);
+	if (!strcmp(ch->backend, "edt")) {
+		json_str(&j, "stamp", ch->stamp);
+	}
+	if (o->calibrate) {
+		json_arr(&j, "calibration");
+		for (int i = 0; i < ncal; i++) {
+			json_obj(&j, NULL);
+			json_str(&j, "name", cal[i].name);
+			json_str(&j, "backend", cal[i].backend);
+			json_bool(&j, "ok", cal[i].ok);
+			if (cal[i].ok) {
+				measure_report_json(&j, "receiver", &cal[i].m);
+			} else {
+				json_str(&j, "why", cal[i].why);
+			}
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_str(&j, "calibrated", best >= 0 ? cal[best].name : "");
+	}
+	json_end(&j, '}');
+	json_done(&j);
+}
+
+static void print_text(const struct probe_opts *o, const struct utsname *u, const struct probe *pr,
+		       const struct probe_choice *ch, const struct calib_row *cal, int ncal, int best)
+{
+	printf("kernel %s (%s)\n", u->release, u->machine);
+	for (int i = 0; i < PROBE_N; i++) {
+		printf("  %-16s %-3s  %s\n", pr->c[i].key, pr->c[i].ok ? "yes" : "no", pr->c[i].why);
+	}
+	printf("backend: %s%s%s (%s)\n", ch->backend, strcmp(ch->backend, "edt") ? "" : ", --stamp ",
+	       strcmp(ch->backend, "edt") ? "" : ch->stamp, ch->reason);
+	if (o->calibrate) {
+		printf("\ncalibration: %ld s of 1 ms L24 stereo per backend over a veth pair between "
+		       "throwaway namespaces;\n|deviation| of kernel receive stamps from the fitted "
+		       "schedule (us):\n", o->seconds);
+		printf("  %-14s %8s %8s %8s %9s %6s\n", "backend", "p50", "p99", "p99.9", "max", "lost");
+		for (int i = 0; i < ncal; i++) {
+			if (cal[i].ok) {
+				printf("  %-14s %8.1f %8.1f %8.1f %9.1f %6" PRIu64 "\n", cal[i].name,
+				       cal[i].m.dev_p50, cal[i].m.dev_p99, cal[i].m.dev_p999,
+				       cal[i].m.dev_max, (uint64_t)cal[i].m.lost);
+			} else {
+				printf("  %-14s unavailable: %s\n", cal[i].name, cal[i].why);
+			}
+		}
+		if (best >= 0) {
+			printf("lowest p99 here: %s%s\n", cal[best].name,
+			       strcmp(cal[best].backend, ch->backend) ? " (not what auto chose: pass "
+			       "--backend to use it)" : "");
+		}
+	}
+}
+
 int cmd_probe(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -71,72 +147,9 @@ int cmd_probe(int argc, char **argv)
 		}
 	}
 	if (o.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj(&j, NULL);
-		json_str(&j, "kernel", u.release);
-		json_str(&j, "iface", pr.ifname);
-		json_str(&j, "driver_name", pr.driver);
-		for (int i = 0; i < PROBE_N; i++) {
-			json_bool(&j, pr.c[i].key, pr.c[i].ok);
-		}
-		json_obj(&j, "reasons");
-		for (int i = 0; i < PROBE_N; i++) {
-			json_str(&j, pr.c[i].key, pr.c[i].why);
-		}
-		json_str(&j, "backend", ch.reason);
-		json_end(&j, '}');
-		json_str(&j, "backend", ch.backend);
-		if (!strcmp(ch.backend, "edt")) {
-			json_str(&j, "stamp", ch.stamp);
-		}
-		if (o.calibrate) {
-			json_arr(&j, "calibration");
-			for (int i = 0; i < ncal; i++) {
-				json_obj(&j, NULL);
-				json_str(&j, "name", cal[i].name);
-				json_str(&j, "backend", cal[i].backend);
-				json_bool(&j, "ok", cal[i].ok);
-				if (cal[i].ok) {
-					measure_report_json(&j, "receiver", &cal[i].m);
-				} else {
-					json_str(&j, "why", cal[i].why);
-				}
-				json_end(&j, '}');
-			}
-			json_end(&j, ']');
-			json_str(&j, "calibrated", best >= 0 ? cal[best].name : "");
-		}
-		json_end(&j, '}');
-		json_done(&j);
-		return EXIT_OK;
-	}
-	printf("kernel %s (%s)\n", u.release, u.machine);
-	for (int i = 0; i < PROBE_N; i++) {
-		printf("  %-16s %-3s  %s\n", pr.c[i].key, pr.c[i].ok ? "yes" : "no", pr.c[i].why);
-	}
-	printf("backend: %s%s%s (%s)\n", ch.backend, strcmp(ch.backend, "edt") ? "" : ", --stamp ",
-	       strcmp(ch.backend, "edt") ? "" : ch.stamp, ch.reason);
-	if (o.calibrate) {
-		printf("\ncalibration: %ld s of 1 ms L24 stereo per backend over a veth pair between "
-		       "throwaway namespaces;\n|deviation| of kernel receive stamps from the fitted "
-		       "schedule (us):\n", o.seconds);
-		printf("  %-14s %8s %8s %8s %9s %6s\n", "backend", "p50", "p99", "p99.9", "max", "lost");
-		for (int i = 0; i < ncal; i++) {
-			if (cal[i].ok) {
-				printf("  %-14s %8.1f %8.1f %8.1f %9.1f %6" PRIu64 "\n", cal[i].name,
-				       cal[i].m.dev_p50, cal[i].m.dev_p99, cal[i].m.dev_p999,
-				       cal[i].m.dev_max, (uint64_t)cal[i].m.lost);
-			} else {
-				printf("  %-14s unavailable: %s\n", cal[i].name, cal[i].why);
-			}
-		}
-		if (best >= 0) {
-			printf("lowest p99 here: %s%s\n", cal[best].name,
-			       strcmp(cal[best].backend, ch.backend) ? " (not what auto chose: pass "
-			       "--backend to use it)" : "");
-		}
+		print_json(&o, &u, &pr, &ch, cal, ncal, best);
+	} else {
+		print_text(&o, &u, &pr, &ch, cal, ncal, best);
 	}
 	return EXIT_OK;
 }

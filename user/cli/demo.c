@@ -130,6 +130,60 @@ static int run_one(struct demo *d, const char *backend, struct measure_report *o
 	return run_with(d, backend, NULL, out, NULL, 0);
 }
 
+/* Child: `txpace measure` in the receiver's namespace; the report goes back on @res. */
+static void __attribute__((noreturn)) receiver_main(struct demo *d, int ready[2], int res[2])
+{
+	struct measure_cfg cfg = { .seconds_ns = (int64_t)(d->seconds * 3 + 10) * NSEC_PER_SEC,
+				   .stop = &cli_stop };
+	struct measure_report r;
+
+	close(ready[0]);
+	close(res[0]);
+	cli_signals();
+	if (setns(d->rx_ns, CLONE_NEWNET) || net_parse(RX_ADDR ":" PORT, 0, &cfg.listen)) {
+		_exit(EXIT_FAIL);
+	}
+	if (measure_run(&cfg, &r, ready[1])) {
+		_exit(EXIT_FAIL);
+	}
+	_exit(write(res[1], &r, sizeof(r)) == sizeof(r) ? EXIT_OK : EXIT_FAIL);
+}
+
+/* Child: `txpace send` of a 1 ms L24 tone in the sender's namespace (stderr to @errfd). */
+static void __attribute__((noreturn)) sender_main(struct demo *d, const char *backend,
+						  const char *stamp, char *secs, int errfd)
+{
+	char *argv[] = { "send", "--quiet", "--seconds", secs, "--backend", (char *)backend,
+			 "--format", "L24", "--ptime", "1ms", RX_ADDR ":" PORT, "tone:1000",
+			 NULL, NULL, NULL };
+	int argc = 12;
+
+	if (stamp) {
+		argv[argc++] = "--stamp";
+		argv[argc++] = (char *)stamp;
+	}
+	if (errfd >= 0) {
+		dup2(errfd, STDERR_FILENO);
+	}
+	if (setns(d->tx_ns, CLONE_NEWNET)) {
+		_exit(EXIT_FAIL);
+	}
+	_exit(cmd_send(argc, argv));
+}
+
+/* The sender's first stderr line, without the "txpace: error: " prefix. */
+static void read_why(int fd, char *why, size_t whylen)
+{
+	ssize_t n = read(fd, why, whylen - 1);
+
+	why[n > 0 ? n : 0] = 0;
+	why[strcspn(why, "\n")] = 0;
+	/* (the prefix is dropped by length: n bytes were read, the NUL is at n) */
+	if (n > 15 && !strncmp(why, "txpace: error: ", 15)) {
+		memmove(why, why + 15, (size_t)n - 15 + 1);
+	}
+}
+
 static int run_with(struct demo *d, const char *backend, const char *stamp,
 		    struct measure_report *out, char *why, size_t whylen)
 {
@@ -148,20 +202,7 @@ static int run_with(struct demo *d, const char *backend, const char *stamp,
 		goto out;
 	}
 	if (mpid == 0) {
-		struct measure_cfg cfg = { .seconds_ns = (int64_t)(d->seconds * 3 + 10) * NSEC_PER_SEC,
-					   .stop = &cli_stop };
-		struct measure_report r;
-
-		close(ready[0]);
-		close(res[0]);
-		cli_signals();
-		if (setns(d->rx_ns, CLONE_NEWNET) || net_parse(RX_ADDR ":" PORT, 0, &cfg.listen)) {
-			_exit(EXIT_FAIL);
-		}
-		if (measure_run(&cfg, &r, ready[1])) {
-			_exit(EXIT_FAIL);
-		}
-		_exit(write(res[1], &r, sizeof(r)) == sizeof(r) ? EXIT_OK : EXIT_FAIL);
+		receiver_main(d, ready, res);
 	}
 	close(ready[1]);
 	close(res[1]);
@@ -180,33 +221,12 @@ static int run_with(struct demo *d, const char *backend, const char *stamp,
 		goto out;
 	}
 	if (spid == 0) {
-		char *argv[] = { "send", "--quiet", "--seconds", secs, "--backend", (char *)backend,
-				 "--format", "L24", "--ptime", "1ms", RX_ADDR ":" PORT, "tone:1000",
-				 NULL, NULL, NULL };
-		int argc = 12;
-
-		if (stamp) {
-			argv[argc++] = "--stamp";
-			argv[argc++] = (char *)stamp;
-		}
-		if (errp[1] >= 0) {
-			dup2(errp[1], STDERR_FILENO);
-		}
-		if (setns(d->tx_ns, CLONE_NEWNET)) {
-			_exit(EXIT_FAIL);
-		}
-		_exit(cmd_send(argc, argv));
+		sender_main(d, backend, stamp, secs, errp[1]);
 	}
 	if (errp[1] >= 0) {
 		close(errp[1]);
 		errp[1] = -1;
-		n = read(errp[0], why, whylen - 1);
-		why[n > 0 ? n : 0] = 0;
-		why[strcspn(why, "\n")] = 0;
-		/* (the prefix is dropped by length: n bytes were read, the NUL is at n) */
-		if (n > 15 && !strncmp(why, "txpace: error: ", 15)) {
-			memmove(why, why + 15, (size_t)n - 15 + 1);
-		}
+		read_why(errp[0], why, whylen);
 	}
 	while (waitpid(spid, &status, 0) < 0) {
 		if (errno != EINTR) {
