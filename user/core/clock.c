@@ -6,6 +6,7 @@
 #include <sys/timex.h>
 
 #include "txpace/clock.h"
+#include "txpace/muldiv.h"
 
 struct clocks {
 	_Atomic int64_t off_real;
@@ -110,8 +111,8 @@ int64_t clocks_track(struct clocks *c)
 			c->first_mono = mono_ns();
 			c->first_off_real = real;
 		} else if (span > NSEC_PER_SEC) {
-			atomic_store(&c->drift_ppb, (int64_t)((__int128)(real - c->first_off_real) *
-							      NSEC_PER_SEC / span));
+			atomic_store(&c->drift_ppb, mul_div_s64(real - c->first_off_real,
+								  NSEC_PER_SEC, (uint64_t)span));
 		}
 	}
 	return step;

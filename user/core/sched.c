@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Schedule module: launch times from sample positions, exact in 128-bit integers. */
+/* Schedule module: launch times from sample positions, exact (128-bit products, txpace/muldiv.h). */
 #include <errno.h>
 
 #include "txpace/clock.h"
+#include "txpace/muldiv.h"
 #include "txpace/sched.h"
 
 int sched_init(struct schedule *s, uint32_t rate, int64_t ptime_ns, int64_t start_ns, uint32_t ts0,
 	       uint32_t *spp_out)
 {
-	unsigned __int128 num;
-	uint64_t spp;
+	uint64_t spp, rem;
 
 	if (rate == 0 || ptime_ns <= 0) {
 		return -EINVAL;
 	}
-	num = (unsigned __int128)rate * (uint64_t)ptime_ns;
-	spp = (uint64_t)((num + NSEC_PER_SEC / 2) / NSEC_PER_SEC);
+	/* rate x ptime / 1 s, rounded to the nearest sample */
+	spp = mul_div_u64(rate, (uint64_t)ptime_ns, NSEC_PER_SEC, &rem);
+	spp += rem >= NSEC_PER_SEC / 2;
 	if (spp == 0) {
 		spp = 1;
 	}
@@ -29,14 +30,12 @@ int sched_init(struct schedule *s, uint32_t rate, int64_t ptime_ns, int64_t star
 	s->rate = rate;
 	s->spp = (uint32_t)spp;
 	s->ts0 = ts0;
-	return (uint64_t)spp * NSEC_PER_SEC != num;
+	return rem != 0;
 }
 
 int64_t sched_launch(const struct schedule *s, uint64_t k)
 {
-	unsigned __int128 pos = (unsigned __int128)k * s->spp;
-
-	return s->start_ns + (int64_t)(pos * NSEC_PER_SEC / s->rate);
+	return s->start_ns + (int64_t)mul_div_u64(k * s->spp, NSEC_PER_SEC, s->rate, NULL);
 }
 
 int64_t sched_ptime_ns(const struct schedule *s)
@@ -46,15 +45,14 @@ int64_t sched_ptime_ns(const struct schedule *s)
 
 uint64_t sched_first_at(const struct schedule *s, int64_t t)
 {
-	unsigned __int128 num, den;
+	uint64_t k, rem;
 
 	if (t <= s->start_ns) {
 		return 0;
 	}
 	/* smallest k with k*spp*1e9/rate (floored) >= t - start: k = ceil((t-start)*rate / (spp*1e9)) */
-	num = (unsigned __int128)(uint64_t)(t - s->start_ns) * s->rate;
-	den = (unsigned __int128)s->spp * NSEC_PER_SEC;
-	uint64_t k = (uint64_t)((num + den - 1) / den);
+	k = mul_div_u64((uint64_t)(t - s->start_ns), s->rate, (uint64_t)s->spp * NSEC_PER_SEC, &rem);
+	k += rem != 0;
 
 	/* flooring in sched_launch can put launch(k-1) at or past t; step back while it does */
 	while (k > 0 && sched_launch(s, k - 1) >= t) {

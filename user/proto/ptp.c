@@ -149,7 +149,7 @@ int ptp_query(const char *path, uint8_t domain, struct ptp_status *st, int timeo
 
 	memset(st, 0, sizeof(*st));
 	if (strlen(path) >= sizeof(to.sun_path)) {
-		snprintf(err, errlen, "PTP socket path too long: %s", path);
+		snprintf(err, errlen, "PTP socket path too long: %.4000s", path);
 		return -ENAMETOOLONG;
 	}
 	snprintf(to.sun_path, sizeof(to.sun_path), "%s", path);
