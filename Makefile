@@ -37,7 +37,7 @@ LDLIBS	:= $(PKG_LIBS) -lpthread -lm
 LIB_DIRS := core source encode proto profile pace kernel netlink measure
 LIB_SRCS := $(wildcard $(LIB_DIRS:%=user/%/*.c))
 CLI_SRCS := $(filter-out user/cli/main.c,$(wildcard user/cli/*.c))
-HDRS	:= $(wildcard include/txpace/*.h) $(wildcard user/cli/*.h)
+HDRS	:= $(wildcard include/txpace/*.h) $(wildcard user/*/*.h)
 LIB_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:user/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/cli/main.o

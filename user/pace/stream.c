@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txpace/muldiv.h"
 #include "txpace/clock.h"
 #include "txpace/history.h"
 #include "txpace/kpace.h"
@@ -125,8 +126,8 @@ static int setup(struct stream *s, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	if (s->cfg.seconds_ns) {
-		s->limit = (uint64_t)((unsigned __int128)s->cfg.seconds_ns * s->sched.rate /
-				      NSEC_PER_SEC / s->sched.spp);
+		s->limit = mul_div_u64((uint64_t)s->cfg.seconds_ns, s->sched.rate, NSEC_PER_SEC,
+				       NULL) / s->sched.spp;
 		if (s->limit == 0) {
 			s->limit = 1;
 		}
