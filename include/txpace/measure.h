@@ -55,7 +55,11 @@ struct measure_rec {
  * @return 0, or a negative errno with a one-line message already logged
  */
 int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int ready_fd);
-/** Analyse @n records (in arrival order) into @r; @payload may be NULL. Exposed for tests. */
+/**
+ * Analyse @n records (in arrival order; sorted and deduplicated in place) into @r. Exposed for
+ * tests. @residuals_out may be NULL, else it gets the residuals (µs) of the records kept, to free
+ * @return how many records were kept, or -ENOMEM
+ */
 int measure_analyse(struct measure_rec *recs, size_t n, struct measure_report *r,
 		    double **residuals_out);
 void measure_report_json(struct json *j, const char *key, const struct measure_report *r);

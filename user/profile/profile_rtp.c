@@ -117,33 +117,31 @@ static int ptp_setup(struct rtp_prof *p, const struct profile_opts *o, char *err
 	return 0;
 }
 
-static void *open_common(const struct profile_opts *o, struct stream_desc *d, char *err,
-			 size_t errlen, int aes67)
+/* DEST, and the stream's shape: the packet size from --ptime, the formats AES67 allows. */
+static int stream_shape(const struct profile_opts *o, struct stream_desc *d, int aes67, char *err,
+			size_t errlen)
 {
-	struct net_tx_opts to = { o->iface, (int)o->ttl, (int)o->dscp, -1 };
-	struct rtp_prof *p;
 	struct schedule tmp;
-	char dst[80];
 	int rc;
 
 	if (aes67 && o->rate != 44100 && o->rate != 48000 && o->rate != 96000) {
 		snprintf(err, errlen, "AES67 streams are 44100, 48000 or 96000 Hz, not %ld", o->rate);
-		return NULL;
+		return -EINVAL;
 	}
 	if (!o->dest_s) {
 		snprintf(err, errlen, "the rtp profile needs DEST (--to is for AirPlay receivers)");
-		return NULL;
+		return -EINVAL;
 	}
 	rc = net_parse(o->dest_s, 5004, &d->dest);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", o->dest_s,
 			 rc == -ENOENT ? "unknown host" : "not HOST[:PORT] or [IPV6]:PORT");
-		return NULL;
+		return rc;
 	}
 	rc = sched_init(&tmp, (uint32_t)o->rate, o->ptime_ns, 0, 0, &d->spp);
 	if (rc < 0) {
 		snprintf(err, errlen, "invalid packet time");
-		return NULL;
+		return rc;
 	}
 	if (rc == 1) {
 		pr_info("packet time %.3f us is not a whole number of samples at %ld Hz: using %u "
@@ -157,34 +155,121 @@ static void *open_common(const struct profile_opts *o, struct stream_desc *d, ch
 	if (d->max_packet > UDP_MAX_PAYLOAD) {
 		snprintf(err, errlen, "a packet would be %zu bytes, more than UDP carries: shorten "
 			 "--ptime or use fewer channels", d->max_packet);
-		return NULL;
+		return -EMSGSIZE;
 	}
+	return 0;
+}
+
+/* The audio socket, connected to DEST; a warning when the packets exceed the path MTU. */
+static int open_socket(const struct profile_opts *o, struct stream_desc *d, char *err,
+		       size_t errlen)
+{
+	struct net_tx_opts to = { o->iface, (int)o->ttl, (int)o->dscp, -1 };
+	int mtu = 0, v4 = d->dest.ss.ss_family == AF_INET;
+	socklen_t ml = sizeof(mtu);
+	char dst[80];
+	int rc;
+
 	d->fd = net_udp_connect(&d->dest, &to);
 	if (d->fd < 0) {
 		rc = d->fd;
 		snprintf(err, errlen, "cannot send to %s: %s%s", net_fmt(&d->dest, dst, sizeof(dst)),
 			 strerror(-rc), rc == -ENETUNREACH && net_is_multicast(&d->dest) && !o->iface
 			 ? " (give --iface for multicast)" : rc == -ENODEV ? " (--iface)" : "");
-		return NULL;
+		return rc;
 	}
-	{
-		int mtu = 0, v4 = d->dest.ss.ss_family == AF_INET;
-		socklen_t ml = sizeof(mtu);
+	if (!getsockopt(d->fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_MTU : IPV6_MTU, &mtu, &ml) &&
+	    mtu > 0 && d->max_packet + (v4 ? 28 : 48) > (size_t)mtu) {
+		pr_warn("packets of %zu bytes exceed the path MTU %d: they will be fragmented",
+			d->max_packet + (v4 ? 28 : 48), mtu);
+	}
+	return 0;
+}
 
-		if (!getsockopt(d->fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_MTU : IPV6_MTU, &mtu,
-				&ml) && mtu > 0 && d->max_packet + (v4 ? 28 : 48) > (size_t)mtu) {
-			pr_warn("packets of %zu bytes exceed the path MTU %d: they will be fragmented",
-				d->max_packet + (v4 ? 28 : 48), mtu);
-		}
-	}
+static int random_ids(const struct profile_opts *o, struct stream_desc *d, char *err,
+		      size_t errlen)
+{
 	if (getrandom(&d->seq0, sizeof(d->seq0), 0) != sizeof(d->seq0) ||
 	    getrandom(&d->ts0, sizeof(d->ts0), 0) != sizeof(d->ts0) ||
 	    getrandom(&d->ssrc, sizeof(d->ssrc), 0) != sizeof(d->ssrc)) {
 		snprintf(err, errlen, "no random numbers: %s", strerror(errno));
-		goto fail;
+		return -EIO;
 	}
 	if (o->have_ssrc) {
 		d->ssrc = o->ssrc;
+	}
+	return 0;
+}
+
+/* SAP's socket (IPv4 multicast only: an IPv6 stream goes unannounced, with a warning). */
+static int open_sap(struct rtp_prof *p, const struct profile_opts *o, const struct stream_desc *d,
+		    char *err, size_t errlen)
+{
+	struct net_tx_opts so = { o->iface, (int)o->ttl, (int)o->dscp, -1 };
+	struct net_addr sap;
+
+	if (d->dest.ss.ss_family != AF_INET) {
+		pr_warn("SAP is announced over IPv4 only: no SAP for this stream");
+		p->sap_interval = 0;
+	} else if (net_parse(SAP_GROUP, SAP_PORT, &sap) ||
+		   (p->sap_fd = net_udp_connect(&sap, &so)) < 0) {
+		snprintf(err, errlen, "cannot send SAP announcements: %s",
+			 strerror(p->sap_fd < 0 ? -p->sap_fd : EINVAL));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* aes67: the media clock from ptp4l (launch times then on CLOCK_REALTIME), and SAP. */
+static int aes67_setup(struct rtp_prof *p, const struct profile_opts *o, struct stream_desc *d,
+		       char *err, size_t errlen)
+{
+	int rc;
+
+	p->ptp_socket = o->ptp_socket ? o->ptp_socket : PTP_DEFAULT_SOCKET;
+	p->domain = (uint8_t)o->ptp_domain;
+	p->mediaclk_offset = o->mediaclk_offset;
+	p->sap_interval = o->sap_interval_ns;
+	/* launch times live on the PTP-disciplined clock */
+	d->clock = CLOCK_REALTIME;
+	rc = ptp_setup(p, o, err, errlen);
+	if (rc) {
+		return rc;
+	}
+	return p->sap_interval ? open_sap(p, o, d, err, errlen) : 0;
+}
+
+/* The stream's SDP, kept for SAP and written to --sdp when asked. */
+static int publish_sdp(struct rtp_prof *p, const struct profile_opts *o,
+		       const struct stream_desc *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if (make_sdp(p, o, d, (int64_t)((uint64_t)d->spp * NSEC_PER_SEC / d->rate)) < 0) {
+		snprintf(err, errlen, "SDP too long");
+		return -E2BIG;
+	}
+	p->sap_hash = (uint16_t)(d->ssrc ^ (d->ssrc >> 16));
+	if (o->sdp_path) {
+		rc = write_sdp(p, o->sdp_path);
+		if (rc) {
+			snprintf(err, errlen, "cannot write SDP %s: %s", o->sdp_path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void *open_common(const struct profile_opts *o, struct stream_desc *d, char *err,
+			 size_t errlen, int aes67)
+{
+	struct rtp_prof *p;
+
+	if (stream_shape(o, d, aes67, err, errlen) || open_socket(o, d, err, errlen)) {
+		return NULL;
+	}
+	if (random_ids(o, d, err, errlen)) {
+		goto fail;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -196,42 +281,8 @@ static void *open_common(const struct profile_opts *o, struct stream_desc *d, ch
 	p->aes67 = aes67;
 	p->d = d;
 	p->sap_fd = -1;
-	if (aes67) {
-		p->ptp_socket = o->ptp_socket ? o->ptp_socket : PTP_DEFAULT_SOCKET;
-		p->domain = (uint8_t)o->ptp_domain;
-		p->mediaclk_offset = o->mediaclk_offset;
-		p->sap_interval = o->sap_interval_ns;
-		/* launch times live on the PTP-disciplined clock */
-		d->clock = CLOCK_REALTIME;
-		if (ptp_setup(p, o, err, errlen)) {
-			goto fail_p;
-		}
-		if (p->sap_interval) {
-			struct net_addr sap;
-			struct net_tx_opts so = { o->iface, (int)o->ttl, (int)o->dscp, -1 };
-
-			if (d->dest.ss.ss_family != AF_INET) {
-				pr_warn("SAP is announced over IPv4 only: no SAP for this stream");
-				p->sap_interval = 0;
-			} else if (net_parse(SAP_GROUP, SAP_PORT, &sap) ||
-				   (p->sap_fd = net_udp_connect(&sap, &so)) < 0) {
-				snprintf(err, errlen, "cannot send SAP announcements: %s",
-					 strerror(p->sap_fd < 0 ? -p->sap_fd : EINVAL));
-				goto fail_p;
-			}
-		}
-	}
-	if (make_sdp(p, o, d, (int64_t)((uint64_t)d->spp * NSEC_PER_SEC / d->rate)) < 0) {
-		snprintf(err, errlen, "SDP too long");
+	if ((aes67 && aes67_setup(p, o, d, err, errlen)) || publish_sdp(p, o, d, err, errlen)) {
 		goto fail_p;
-	}
-	p->sap_hash = (uint16_t)(d->ssrc ^ (d->ssrc >> 16));
-	if (o->sdp_path) {
-		rc = write_sdp(p, o->sdp_path);
-		if (rc) {
-			snprintf(err, errlen, "cannot write SDP %s: %s", o->sdp_path, strerror(-rc));
-			goto fail_p;
-		}
 	}
 	return p;
 fail_p:
