@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "txpace/muldiv.h"
 #include "txpace/clock.h"
 #include "measure_priv.h"
 
@@ -246,8 +247,8 @@ void measure_media_clock(const struct measure_rec *recs, size_t n, uint32_t rate
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		unsigned __int128 t = (unsigned __int128)(uint64_t)(recs[i].arrival_ns + offset_ns);
-		uint32_t expect = (uint32_t)(t * rate / NSEC_PER_SEC);
+		uint64_t t = (uint64_t)(recs[i].arrival_ns + offset_ns);
+		uint32_t expect = (uint32_t)mul_div_u64(t, rate, NSEC_PER_SEC, NULL);
 		int32_t diff = (int32_t)(recs[i].ts - expect);
 
 		d[i] = (double)diff * 1e6 / rate;

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "txpace/muldiv.h"
 #include "txpace/stop.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
@@ -344,11 +345,14 @@ static void sap_send(struct rtp_prof *p, int deletion)
 static int aes67_start(void *priv, struct schedule *s, int64_t earliest, char *err, size_t errlen)
 {
 	struct rtp_prof *p = priv;
-	unsigned __int128 ptp = (unsigned __int128)(uint64_t)(earliest + p->ptp_off);
-	unsigned __int128 sample = (ptp * s->rate + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
-	unsigned __int128 start_sample = (sample + s->spp - 1) / s->spp * s->spp;
+	uint64_t ptp = (uint64_t)(earliest + p->ptp_off), rem;
+	uint64_t sample = mul_div_u64(ptp, s->rate, NSEC_PER_SEC, &rem);
+	uint64_t start_sample, start;
 
-	s->start_ns = (int64_t)((start_sample * NSEC_PER_SEC + s->rate - 1) / s->rate) - p->ptp_off;
+	sample += rem != 0;	/* ceil(ptp x rate / 1 s) */
+	start_sample = (sample + s->spp - 1) / s->spp * s->spp;
+	start = mul_div_u64(start_sample, NSEC_PER_SEC, s->rate, &rem);
+	s->start_ns = (int64_t)(start + (rem != 0)) - p->ptp_off;
 	s->ts0 = (uint32_t)start_sample + p->mediaclk_offset;
 	p->d->ts0 = s->ts0;
 	if (p->sap_fd >= 0) {

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "txpace/muldiv.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/raop.h"
@@ -83,11 +84,14 @@ int raop_open_ports(struct raop *r, char *err, size_t errlen)
 /* RTP time at @now on the schedule's exact sample grid (may be before the start). */
 static uint32_t rtp_at(const struct schedule *s, int64_t now)
 {
-	int64_t dt = now - s->start_ns;
-	int64_t samples = (int64_t)((__int128)dt * s->rate / NSEC_PER_SEC);
+	int64_t dt = now - s->start_ns, samples;
+	uint64_t rem;
 
-	if (dt < 0 && (__int128)samples * NSEC_PER_SEC != (__int128)dt * s->rate) {
-		samples--;	/* floor, not truncation */
+	if (dt >= 0) {
+		samples = (int64_t)mul_div_u64((uint64_t)dt, s->rate, NSEC_PER_SEC, NULL);
+	} else {
+		samples = -(int64_t)mul_div_u64(-(uint64_t)dt, s->rate, NSEC_PER_SEC, &rem);
+		samples -= rem != 0;	/* floor, not truncation */
 	}
 	return s->ts0 + (uint32_t)samples;
 }
