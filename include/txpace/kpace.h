@@ -64,11 +64,14 @@ int kpace_poll(struct kpace *k, char *msg, size_t len);
 uint64_t kpace_events(const struct kpace *k);
 /** Of those, packets that never reached the egress program (dropped before tc). */
 uint64_t kpace_events_unstamped(const struct kpace *k);
+/** One line for the user (no newline) from kpace_cleanup(), with the caller's @arg. */
+typedef void kpace_say_fn(void *arg, const char *line);
 /**
  * `txpace cleanup`: restore interfaces a crashed txpace left changed (@ifname NULL: all).
- * Prints what it did. @return the number of interfaces restored, or -errno
+ * @say: told each thing done or left alone, a line at a time (NULL: nothing is said)
+ * @return the number of interfaces restored, or -errno
  */
-int kpace_cleanup(const char *ifname);
+int kpace_cleanup(const char *ifname, kpace_say_fn *say, void *arg);
 /** @return 1 when bpf_timer takes BPF_F_TIMER_ABS here (loads a test program), else 0 */
 int kpace_probe_timer_abs(char *why, size_t len);
 

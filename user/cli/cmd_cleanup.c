@@ -6,6 +6,12 @@
 #include "cmd.h"
 #include "txpace/kpace.h"
 
+/* kpace_cleanup's lines, each on stdout as it comes */
+static void say_stdout(void *arg, const char *line)
+{
+	printf("%s\n", line);
+}
+
 int cmd_cleanup(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -20,7 +26,7 @@ int cmd_cleanup(int argc, char **argv)
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL);
+	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL, say_stdout, NULL);
 	if (rc == 0) {
 		printf("nothing to restore%s%s in %s\n", optind < argc ? " for " : "",
 		       optind < argc ? argv[optind] : "", KPACE_STATE_DIR);

@@ -1,41 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `txpace probe` and `txpace cleanup`: what this machine offers for pacing; restore after a crash. */
-#include <dirent.h>
+/* `txpace probe`: what this machine offers for pacing, and the backend `--backend auto` takes. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
-#include <unistd.h>
-#include <linux/net_tstamp.h>
-#include <linux/pkt_cls.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tc_egress.skel.h"
+#include "txpace/ethtool.h"
+#include "txpace/kpace.h"
 #include "txpace/log.h"
 #include "txpace/nl.h"
-#include "txpace/kpace.h"
 #include "txpace/probe.h"
 #include "txpace/wifi.h"
-#include "txpace/genl.h"
-#include <arpa/inet.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <netinet/in.h>
-
-#include "txpace/clock.h"
-#include <inttypes.h>
-
 
 static void check_btf(struct probe_check *c)
 {
