@@ -41,8 +41,8 @@ verdict "layout: no library source includes the CLI's headers" \
 	$(grep -lE '#include "(cli|cmd|stream_opts|demo)\.h"' "${lib_srcs[@]}")
 
 # each outside library through its one folder
-only() {	# only PATTERN ALLOWED-REGEX: files under user/ including PATTERN outside ALLOWED
-	grep -rlE "#include <$1" user | grep -vE "$2" || true
+only() {	# only PATTERN ALLOWED-REGEX: files under user/ or include/ including PATTERN outside ALLOWED
+	grep -rlE "#include <$1" user include | grep -vE "$2" || true
 }
 verdict "layout: only user/netlink/ includes libmnl" $(only 'libmnl/' '^user/netlink/')
 verdict "layout: only user/encode/crypto* includes libsodium or OpenSSL" \
@@ -74,5 +74,5 @@ verdict "layout: no function under user/ is over 110 lines" $long
 verdict "layout: CONTRIBUTING.md exists and names every folder" \
 	$(for d in $LIB_DIRS cli; do grep -q "user/$d/" CONTRIBUTING.md || echo "user/$d/-missing"; done)
 verdict "layout: README's Layout section names every folder" \
-	$(for d in $LIB_DIRS cli; do sed -n '/^## Layout/,/^## /p' README.md | grep -q "user/$d/" || echo "user/$d/-missing"; done)
+	$(for d in $LIB_DIRS cli; do sed -n '/^## Layout/,/^## /p' README.md | grep -qE "^ +$d/ " || echo "user/$d/-missing"; done)
 exit $((fails > 0))

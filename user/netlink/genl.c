@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "txpace/genl.h"
+#include "genl.h"
+#include "txpace/ethtool.h"
 
 static int family_cb(const struct nlmsghdr *nlh, void *arg)
 {

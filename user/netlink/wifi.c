@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "txpace/genl.h"
+#include "genl.h"
 #include "txpace/wifi.h"
 
 static int ps_cb(const struct nlmsghdr *nlh, void *arg)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Generic netlink (nl80211, ethtool) through libmnl. */
-#ifndef TXPACE_GENL_H
-#define TXPACE_GENL_H
+/* Generic netlink (nl80211, ethtool) through libmnl: private to user/netlink/. */
+#ifndef TXPACE_NETLINK_GENL_H
+#define TXPACE_NETLINK_GENL_H
 
 #include <libmnl/libmnl.h>
 #include <stdint.h>
@@ -22,10 +22,5 @@ struct nlmsghdr *genl_req(struct genl *g, uint16_t type, uint8_t cmd);
 /** Send and run the answers through @cb until the ACK. @return 0 or -errno */
 int genl_talk(struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg);
 
-/**
- * ETHTOOL_MSG_TSINFO_GET: the interface's SOF_TIMESTAMPING_* capabilities and PHC (-1: none).
- * @return 0, or -errno (-ENOENT: no ethtool netlink, kernel < 5.11)
- */
-int ethtool_tsinfo(int ifindex, uint32_t *so_timestamping, int *phc_index);
 
 #endif
