@@ -29,7 +29,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS	?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser/cli -I$(BUILD)/bpf $(PKG_CFLAGS) -MMD -MP
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -I$(BUILD)/bpf $(PKG_CFLAGS) -MMD -MP
 LDLIBS	:= $(PKG_LIBS) -lpthread -lm
 
 # user/: one folder per stage of the data flow (README, Layout). The library is every folder but
@@ -76,7 +76,7 @@ $(CLI_LIB): $(CLI_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/txpace: $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) -Wl,--start-group $(CLI_LIB) $(BUILD)/libtxpace.a -Wl,--end-group $(LDLIBS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
 
 $(BUILD)/bench/plain_sender: bench/plain_sender.c
 	@mkdir -p $(@D)
@@ -105,11 +105,11 @@ $(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(BPF_SKELS) include/txpace_abi.h 
 # Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
 $(BUILD)/tests/%: tests/unit/%.c $(CLI_LIB) $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< -Wl,--start-group $(CLI_LIB) $(BUILD)/libtxpace.a -Wl,--end-group $(LDLIBS)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -Iuser/cli -o $@ $< $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
 
 $(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(CLI_SRCS) $(HDRS) tests/unit/unit.h $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
+	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -Iuser/cli -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
 
 # The SPSC ring and the packet history under ThreadSanitizer stress.
 TSAN_SRCS := user/core/ring.c user/core/history.c user/core/log.c
@@ -118,9 +118,9 @@ $(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c $(TSAN_SRCS) $(HDRS) tests
 	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< $(TSAN_SRCS) -lpthread -lm
 
 # libFuzzer targets for every parser of network input.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(HDRS) $(BPF_SKELS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
+	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh

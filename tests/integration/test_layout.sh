@@ -65,12 +65,12 @@ for f in sorted(glob.glob('user/*/*.c')):
         if l == '{' and name:
             start = cand
         if l == '}' and start is not None:
-            if i - start + 1 > 110:
+            if i - start + 1 > 100:
                 print(f"{f}:{start + 1}:{name}:{i - start + 1}")
             name = start = None
 PY
 )
-verdict "layout: no function under user/ is over 110 lines" $long
+verdict "layout: no function under user/ is over 100 lines" $long
 verdict "layout: CONTRIBUTING.md exists and names every folder" \
 	$(for d in $LIB_DIRS cli; do grep -q "user/$d/" CONTRIBUTING.md || echo "user/$d/-missing"; done)
 verdict "layout: README's Layout section names every folder" \
