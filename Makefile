@@ -50,7 +50,7 @@ endif
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
+SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -102,14 +102,10 @@ $(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(BPF_SKELS) include/txpace_abi.h 
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -I$(BUILD)/bpf -Itests/unit -o $@ $< $(BPF_LIBS)
 
-# Unit tests: plain, and again with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit tests (plain here; with AddressSanitizer + UndefinedBehaviorSanitizer in build/san/).
 $(BUILD)/tests/%: tests/unit/%.c $(CLI_LIB) $(BUILD)/libtxpace.a $(HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -Iuser/cli -o $@ $< $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
-
-$(BUILD)/tests-san/%: tests/unit/%.c $(LIB_SRCS) $(CLI_SRCS) $(HDRS) tests/unit/unit.h $(BPF_SKELS)
-	@mkdir -p $(@D)
-	$(call msg,CC-SAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(SAN_FLAGS) -Itests/unit -Iuser/cli -o $@ $< $(LIB_SRCS) $(CLI_SRCS) $(LDLIBS)
 
 # The SPSC ring and the packet history under ThreadSanitizer stress.
 TSAN_SRCS := user/core/ring.c user/core/history.c user/core/log.c
@@ -117,22 +113,51 @@ $(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c $(TSAN_SRCS) $(HDRS) tests
 	@mkdir -p $(@D)
 	$(call msg,CC-TSAN,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(TSAN_FLAGS) -DSTRESS=1 -Itests/unit -o $@ $< $(TSAN_SRCS) -lpthread -lm
 
-# libFuzzer targets for every parser of network input.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS) $(BPF_SKELS)
+# libFuzzer targets for every parser of network input: the library compiled once, instrumented
+# (fuzzer-no-link), each target linked with libFuzzer's main.
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined
+FUZZ_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: user/%.c $(HDRS) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(call msg,CC-FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/libtxpace-fuzz.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libtxpace-fuzz.a $(HDRS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)$(CLANG) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libtxpace-fuzz.a $(LDLIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh
 
-# txpace itself under AddressSanitizer + UndefinedBehaviorSanitizer, for a named subset of the
-# integration tests (tests/run.sh): its own build directory, the same sources and flags.
-# (in the sub-make BUILD is $(BUILD)/san, so there this target is the ordinary link; with
-# _FORTIFY_SOURCE as distributions build, whose checks -Werror then sees at -O1)
-$(BUILD)/san/txpace: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDRS) $(BPF_SRCS) include/txpace_abi.h
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" $@
+# Cross builds for the Raspberry Pi: Debian's cross compilers and the multiarch -dev packages
+# (scripts/install-deps.sh). Each in build/ARCH/ (txpace, the unit tests, the BPF objects for
+# that kernel architecture); tests/run.sh runs the unit tests under qemu-user.
+CROSS_ARCHES := arm64 armhf
+TRIPLET_arm64 := aarch64-linux-gnu
+TRIPLET_armhf := arm-linux-gnueabihf
+BPF_ARCH_arm64 := arm64
+BPF_ARCH_armhf := arm
+cross: $(CROSS_ARCHES:%=cross-%)
+cross-%:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/$* CC=$(TRIPLET_$*)-gcc AR=$(TRIPLET_$*)-ar \
+		PKG_CONFIG=$(TRIPLET_$*)-pkg-config ARCH=$(BPF_ARCH_$*) cross-tests
+cross-tests: $(BUILD)/txpace $(UNIT_BINS) $(BPF_TESTS)
+	@:
 
-build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace
+# The unit tests and txpace itself under AddressSanitizer + UndefinedBehaviorSanitizer (txpace
+# for a named subset of the integration tests, tests/run.sh): a build directory of their own,
+# the library compiled once. (In the sub-make BUILD is $(BUILD)/san, so there these are the
+# ordinary rules; with _FORTIFY_SOURCE as distributions build, whose checks -Werror then sees
+# at -O1.)
+$(BUILD)/san/txpace $(SAN_BINS) &: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDRS) $(BPF_SRCS) \
+		include/txpace_abi.h $(UNIT_SRCS) tests/unit/unit.h
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" \
+		$(BUILD)/san/txpace $(SAN_BINS)
+
+build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace \
+	cross
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all build-tests
@@ -152,8 +177,8 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo 'targets: all (default) check demo bench install clean help   options: V=1 CC= CLANG= PREFIX= DESTDIR='
+	@echo 'targets: all (default) check demo bench install clean help cross   options: V=1 CC= CLANG= PREFIX= DESTDIR='
 
-.PHONY: all deps build-tests check demo bench install clean help
+.PHONY: all deps build-tests check demo bench install clean help cross cross-tests
 
 -include $(wildcard $(BUILD)/obj/*/*.d)

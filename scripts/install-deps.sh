@@ -15,12 +15,22 @@ PKGS=(
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	shairport-sync avahi-daemon dbus nftables linuxptp
+	# cross builds for the Raspberry Pi (make cross), their unit tests under qemu-user
+	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static
 )
+# the libraries the cross builds link, from Debian's arm64 and armhf archives (multiarch)
+CROSS_ARCHES=(arm64 armhf)
+for a in "${CROSS_ARCHES[@]}"; do
+	for p in libbpf-dev libelf-dev zlib1g-dev libmnl-dev libavformat-dev libavcodec-dev \
+		 libavutil-dev libswresample-dev libssl-dev libavahi-client-dev; do
+		PKGS+=("$p:$a")
+	done
+done
 
 missing=()
 for p in "${PKGS[@]}"; do
 	case "$p" in \#*) continue ;; esac
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
 		missing+=("$p")
 	fi
 done
@@ -36,6 +46,12 @@ fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+for a in "${CROSS_ARCHES[@]}"; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+		dpkg --add-architecture "$a"
+		rm -f /tmp/txpace-apt.fresh	# the new architecture's package lists are needed
+	fi
+done
 # apt-cache and install need a package list; refresh it once if it is missing or stale.
 if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/txpace-apt.log 2>&1; then
 	apt-get update -q >>/tmp/txpace-apt.log 2>&1

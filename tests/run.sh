@@ -17,7 +17,7 @@ log=$(mktemp /tmp/txpace-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
 echo "unit tests"
-for t in "$B"/tests/test_* "$B"/tests-san/test_* "$B"/tests-tsan/test_*; do
+for t in "$B"/tests/test_* "$B"/san/tests/test_* "$B"/tests-tsan/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t#"$B"/}
 	"$t" >"$log" 2>&1
@@ -30,6 +30,33 @@ for t in "$B"/tests/test_* "$B"/tests-san/test_* "$B"/tests-tsan/test_*; do
 		bad "$name"
 		tail -n 20 "$log" | sed 's/^/        /'
 	fi
+done
+
+# The Raspberry Pi's architectures (make cross): every unit test but the BPF ones (those need
+# a kernel: the ARM guests run them) under qemu-user, against Debian's arm64/armhf libraries.
+for arch in arm64 armhf; do
+	case $arch in arm64) q=qemu-aarch64-static ;; armhf) q=qemu-arm-static ;; esac
+	ls "$B/$arch"/tests/test_* >/dev/null 2>&1 || continue
+	echo "unit tests ($arch, under $q)"
+	if ! command -v "$q" >/dev/null; then
+		skip "$arch unit tests" "no $q (scripts/install-deps.sh installs qemu-user-static)"
+		continue
+	fi
+	for t in "$B/$arch"/tests/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		case $t in *test_bpf_*) continue ;; esac
+		name=$arch/$(basename "$t")
+		"$q" "$t" >"$log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ]; then
+			ok "$name ($(tail -n 1 "$log" | sed 's/^[^:]*: //'))"
+		elif [ $rc -eq 77 ]; then
+			skip "$name" "$(tail -n 1 "$log" | sed 's/^[^:]*: //')"
+		else
+			bad "$name"
+			tail -n 20 "$log" | sed 's/^/        /'
+		fi
+	done
 done
 
 echo "fuzz targets (${FUZZ_SECONDS}s each, seed corpus copied)"
