@@ -50,11 +50,12 @@ struct measure_rec {
 };
 
 /**
- * Receive until @cfg's time or packet limit, or until the stop signal; then analyse.
+ * Receive until @cfg's time or packet limit, or until @cfg's stop request; then analyse.
  * @ready_fd if >= 0 gets one byte once the socket is bound (then it is closed)
- * @return 0, or a negative errno with a one-line message already logged
+ * @return 0, or a negative errno with a one-line reason in @err
  */
-int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int ready_fd);
+int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int ready_fd, char *err,
+		size_t errlen);
 /**
  * Analyse @n records (in arrival order; sorted and deduplicated in place) into @r. Exposed for
  * tests. @residuals_out may be NULL, else it gets the residuals (µs) of the records kept, to free

@@ -76,6 +76,7 @@ int cmd_measure(int argc, char **argv)
 	struct measure_cli m = { .cfg = { .stop = &cli_stop } };
 	struct measure_report r;
 	struct cli c;
+	char err[512];
 	int rc;
 
 	cli_init(&c, "measure", "--listen ADDR:PORT [options]", measure_opts);
@@ -93,8 +94,9 @@ int cmd_measure(int argc, char **argv)
 	m.cfg.max_packets = (uint64_t)m.packets;
 	m.cfg.media_clock = (uint32_t)m.media_clock;
 	cli_signals();
-	rc = measure_run(&m.cfg, &r, -1);
+	rc = measure_run(&m.cfg, &r, -1, err, sizeof(err));
 	if (rc) {
+		pr_err("%s", err);
 		return EXIT_FAIL;
 	}
 	if (m.json) {

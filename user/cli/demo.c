@@ -143,7 +143,10 @@ static void __attribute__((noreturn)) receiver_main(struct demo *d, int ready[2]
 	if (setns(d->rx_ns, CLONE_NEWNET) || net_parse(RX_ADDR ":" PORT, 0, &cfg.listen)) {
 		_exit(EXIT_FAIL);
 	}
-	if (measure_run(&cfg, &r, ready[1])) {
+	char err[512];
+
+	if (measure_run(&cfg, &r, ready[1], err, sizeof(err))) {
+		pr_err("receiver: %s", err);
 		_exit(EXIT_FAIL);
 	}
 	_exit(write(res[1], &r, sizeof(r)) == sizeof(r) ? EXIT_OK : EXIT_FAIL);

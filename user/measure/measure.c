@@ -130,21 +130,21 @@ static int receive(int fd, struct capture *c, int timeout_ms, uint64_t limit)
 	}
 }
 
-/* The socket, with kernel receive stamps. @return it, or a negative errno (logged) */
-static int listen_stamped(const struct measure_cfg *cfg)
+/* The socket, with kernel receive stamps. @return it, or a negative errno (the reason in @err) */
+static int listen_stamped(const struct measure_cfg *cfg, char *err, size_t errlen)
 {
 	int fd, on = 1, rc;
 	char a[80];
 
 	fd = net_udp_listen(&cfg->listen, cfg->have_group ? &cfg->group : NULL, cfg->iface);
 	if (fd < 0) {
-		pr_err("cannot listen on %s%s%s: %s", net_fmt(&cfg->listen, a, sizeof(a)),
-		       cfg->iface ? " on " : "", cfg->iface ? cfg->iface : "", strerror(-fd));
+		snprintf(err, errlen, "cannot listen on %s%s%s: %s", net_fmt(&cfg->listen, a, sizeof(a)),
+			 cfg->iface ? " on " : "", cfg->iface ? cfg->iface : "", strerror(-fd));
 		return fd;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on))) {
 		rc = -errno;
-		pr_err("no kernel receive timestamps: %s", strerror(errno));
+		snprintf(err, errlen, "no kernel receive timestamps: %s", strerror(errno));
 		close(fd);
 		return rc;
 	}
@@ -153,7 +153,8 @@ static int listen_stamped(const struct measure_cfg *cfg)
 }
 
 /* Receive until @end (0: no end), @cfg's packet limit or the stop request. @return 0 or -errno */
-static int capture(int fd, struct capture *c, const struct measure_cfg *cfg, int64_t end)
+static int capture(int fd, struct capture *c, const struct measure_cfg *cfg, int64_t end,
+		   char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -180,14 +181,14 @@ static int capture(int fd, struct capture *c, const struct measure_cfg *cfg, int
 		rc = receive(fd, c, 0, cfg->max_packets);
 	}
 	if (rc) {
-		pr_err("receive failed: %s", strerror(-rc));
+		snprintf(err, errlen, "receive failed: %s", strerror(-rc));
 	}
 	return rc;
 }
 
-/* The payloads of the @nu packets kept, in sequence order. @return 0 or -errno (logged) */
+/* The payloads of the @nu packets kept, in sequence order. @return 0 or -errno (and @err) */
 static int write_payload(const char *path, const struct capture *c, size_t nu,
-			 struct measure_report *out)
+			 struct measure_report *out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "w");
 	int werr = 0;
@@ -204,13 +205,14 @@ static int write_payload(const char *path, const struct capture *c, size_t nu,
 	if (!f || fclose(f)) {
 		int rc = -errno;
 
-		pr_err("cannot write %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 		return rc;
 	}
 	return 0;
 }
 
-int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int ready_fd)
+int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int ready_fd, char *err,
+		size_t errlen)
 {
 	struct capture c = { .keep_payload = cfg->payload_path != NULL };
 	int64_t end = cfg->seconds_ns ? mono_ns() + cfg->seconds_ns : 0;
@@ -219,7 +221,7 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 	size_t nu;
 
 	memset(out, 0, sizeof(*out));
-	fd = listen_stamped(cfg);
+	fd = listen_stamped(cfg, err, errlen);
 	if (fd < 0) {
 		return fd;
 	}
@@ -229,7 +231,7 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 		}
 		close(ready_fd);
 	}
-	rc = capture(fd, &c, cfg, end);
+	rc = capture(fd, &c, cfg, end, err, errlen);
 	if (rc) {
 		goto out;
 	}
@@ -242,13 +244,13 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 	}
 	rc = measure_analyse(c.recs, c.n, out, cfg->plot_path ? &res : NULL);
 	if (rc < 0) {
-		pr_err("analysis failed: %s", strerror(-rc));
+		snprintf(err, errlen, "analysis failed: %s", strerror(-rc));
 		goto out;
 	}
 	nu = (size_t)rc;
 	rc = 0;
 	if (cfg->payload_path) {
-		rc = write_payload(cfg->payload_path, &c, nu, out);
+		rc = write_payload(cfg->payload_path, &c, nu, out, err, errlen);
 		if (rc) {
 			goto out;
 		}
@@ -256,7 +258,7 @@ int measure_run(const struct measure_cfg *cfg, struct measure_report *out, int r
 	if (cfg->plot_path) {
 		rc = measure_write_plot(cfg->plot_path, c.recs, res, nu, out);
 		if (rc) {
-			pr_err("cannot write %s: %s", cfg->plot_path, strerror(-rc));
+			snprintf(err, errlen, "cannot write %s: %s", cfg->plot_path, strerror(-rc));
 		}
 	}
 out:
