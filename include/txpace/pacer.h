@@ -16,10 +16,10 @@ struct kpace;
 
 struct pacer_cfg {
 	const char *backend;	/* "rt" or "sleep" (the relative-sleep baseline) */
-	int64_t spin_ns;	/* rt: sleep to deadline - spin, then spin; 0 = no spin */
+	int64_t spin_ns;	/* rt: sleep to deadline - spin, then spin; 0 = no spin; PACER_SPIN_AUTO */
 	int prio;		/* rt: SCHED_FIFO priority, 0 = normal scheduling */
 	int cpu;		/* rt: pin to this CPU, -1 = no pinning */
-	int memory_locked;	/* rt: the caller already holds mlockall(MCL_CURRENT | MCL_FUTURE) */
+	int memory_locked;	/* rt: the caller already holds mem_lock() (txpace/memlock.h) */
 	unsigned max_burst;	/* at most this many packets back to back when catching up */
 	int64_t late_ns;	/* a packet leaving later than launch + this is late */
 	int64_t ptime_ns;	/* packet interval of the schedule */
@@ -32,6 +32,8 @@ struct pacer_cfg {
 };
 
 /* Counters are atomics so the status line can read them while the pacer runs. */
+#define PACER_SPIN_AUTO (-1)	/* spin_ns: the window follows the wake-up lateness (txpace/spin.h) */
+
 struct pacer_stats {
 	_Atomic uint64_t sent, late, send_errors, refused, icmp_errors, underruns, burst_limited;
 	_Atomic uint64_t early;		/* stamps before the launch time (clock conversion) */
@@ -47,6 +49,13 @@ struct pacer_stats {
 	struct hist dep_sched;	/* |SCHED stamp - launch| (before the qdisc) */
 	struct hist dep_snd;	/* |SND stamp - launch| (driver hand-off) */
 	struct hist dep_xmit;	/* |net_dev_start_xmit - launch|, from the schedule ring (--watch) */
+	/* what pacing cost: the pacer thread's wake-ups, how late they came, its spinning, CPU */
+	struct hist wake_late;	/* clock_nanosleep's return - the time asked for */
+	_Atomic uint64_t wakeups;	/* returns from a timed sleep (slices of long waits included) */
+	_Atomic uint64_t spin_ns;	/* time spent spinning before deadlines */
+	_Atomic int64_t cpu_ns;		/* the pacer thread's CPU time, set when it ends */
+	_Atomic int64_t spin_window_ns, spin_window_min_ns, spin_window_max_ns; /* auto: the window */
+	_Atomic uint64_t spin_window_changes;
 };
 
 struct pacer;
@@ -91,6 +100,10 @@ extern const struct pacer_backend pacer_rt, pacer_sleep, pacer_edt, pacer_edt_tx
 /** @return the backend called @name, or NULL */
 const struct pacer_backend *pacer_backend_find(const char *name);
 const struct pacer_cfg *pacer_cfg(const struct pacer *p);
+/** rt with PACER_SPIN_AUTO: the window's state (NULL otherwise) */
+struct spin_auto *pacer_spin(struct pacer *p);
+/** A timed sleep ended @late_ns after the time asked for (backends call it after each). */
+void pacer_woke(struct pacer *p, int64_t late_ns);
 /** @return CLOCK_MONOTONIC time the previous packet was handed to the kernel (0 before any) */
 int64_t pacer_last_send(const struct pacer *p);
 

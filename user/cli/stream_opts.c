@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "txpace/pacer.h"
 #include "txpace/clock.h"
 #include "txpace/ptp.h"
 #include "stream_opts.h"
@@ -68,6 +69,10 @@ int stream_opt(const struct cli *c, int key, const char *arg, struct profile_opt
 		po->session_name = arg;
 		break;
 	case SO_SPIN:
+		if (!strcmp(arg, "auto")) {
+			pace->spin_ns = PACER_SPIN_AUTO;
+			break;
+		}
 		rc = cli_duration(c, "spin", arg, NSEC_PER_USEC, 0, 20 * NSEC_PER_MSEC, &pace->spin_ns);
 		break;
 	case SO_PRIO:

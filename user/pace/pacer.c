@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "txpace/spin.h"
+#include "txpace/memlock.h"
 #include "txpace/clock.h"
 #include "txpace/history.h"
 #include "txpace/kpace.h"
@@ -56,6 +58,7 @@ struct pacer {
 	uint64_t nsent;
 	int64_t last_send;
 	int64_t last_launch;		/* kernel backends: the last packet handed over leaves then */
+	struct spin_auto spin;		/* rt, --spin auto */
 	uint32_t last_seq;
 	uint64_t last_xmit;		/* the previous packet read back from the ring */
 	int64_t tai_offset;		/* CLOCK_TAI - CLOCK_REALTIME (whole seconds, from the kernel) */
@@ -101,6 +104,8 @@ struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
 	if (p->cfg.spin_ns > p->cfg.ptime_ns / 2) {
 		p->cfg.spin_ns = p->cfg.ptime_ns / 2;
 	}
+	/* auto: from the old fixed default (200 us) until the first wake-ups are counted */
+	spin_auto_init(&p->spin, 200 * NSEC_PER_USEC, p->cfg.ptime_ns / 2);
 	p->be = be;
 	p->fd = fd;
 	p->ring = ring;
@@ -443,6 +448,8 @@ static void *pacer_main(void *arg)
 	int rc;
 
 	rc = p->be->setup ? p->be->setup(p) : 0;
+	/* under mem_lock (MCL_ONFAULT) the stack is locked as it is touched: touch it now */
+	mem_prefault_stack(PACER_STACK / 4);
 	pthread_mutex_lock(&p->lock);
 	p->result = rc;
 	p->ready = 1;
@@ -518,8 +525,37 @@ static void *pacer_main(void *arg)
 			harvest(p, (uint16_t)(p->last_seq - (i - 1)));
 		}
 	}
+	{
+		struct timespec cpu;
+
+		if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {
+			atomic_store(&st->cpu_ns, (int64_t)cpu.tv_sec * NSEC_PER_SEC + cpu.tv_nsec);
+		}
+	}
 	atomic_store(&p->done, 1);
 	return NULL;
+}
+
+struct spin_auto *pacer_spin(struct pacer *p)
+{
+	return p->cfg.spin_ns == PACER_SPIN_AUTO ? &p->spin : NULL;
+}
+
+void pacer_woke(struct pacer *p, int64_t late_ns)
+{
+	struct pacer_stats *st = &p->st;
+
+	atomic_store_explicit(&st->wakeups, atomic_load_explicit(&st->wakeups, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	hist_add(&st->wake_late, late_ns > 0 ? (uint64_t)late_ns : 0);
+	if (p->cfg.spin_ns == PACER_SPIN_AUTO) {
+		int64_t w = spin_auto_add(&p->spin, late_ns);
+
+		atomic_store_explicit(&st->spin_window_ns, w, memory_order_relaxed);
+		atomic_store_explicit(&st->spin_window_min_ns, p->spin.min_seen, memory_order_relaxed);
+		atomic_store_explicit(&st->spin_window_max_ns, p->spin.max_seen, memory_order_relaxed);
+		atomic_store_explicit(&st->spin_window_changes, p->spin.changes, memory_order_relaxed);
+	}
 }
 
 int pacer_start(struct pacer *p)

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "txpace/memlock.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/pacer.h"
@@ -16,7 +17,7 @@
 static int kernel_setup(struct pacer *p)
 {
 	/* no page faults on the hand-off path; normal scheduling is enough */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	if (mem_lock() == 0) {
 		atomic_store(&pacer_stats(p)->mlocked, 1);
 	}
 	return 0;
@@ -47,6 +48,7 @@ static void kernel_wait(struct pacer *p, int64_t handoff)
 	ts = ns_to_ts(wake);
 	while (clock_nanosleep(c->clock, TIMER_ABSTIME, &ts, NULL) == EINTR) {
 	}
+	pacer_woke(p, clock_ns(c->clock) - wake);
 }
 
 const struct pacer_backend pacer_edt = {

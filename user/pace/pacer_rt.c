@@ -5,9 +5,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "txpace/memlock.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/pacer.h"
+#include "txpace/spin.h"
 
 static inline void cpu_relax(void)
 {
@@ -23,8 +25,8 @@ static int rt_setup(struct pacer *p)
 	const struct pacer_cfg *c = pacer_cfg(p);
 	struct pacer_stats *st = pacer_stats(p);
 
-	/* a second mlockall walks every mapping again (ms with FFmpeg's libraries loaded) */
-	if (c->memory_locked || mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	/* what is resident and every later fault (txpace/memlock.h); a second mlockall walks every mapping again */
+	if (c->memory_locked || mem_lock() == 0) {
 		atomic_store(&st->mlocked, 1);
 	} else {
 		pr_warn("mlockall failed (%s): page faults may delay packets", strerror(errno));
@@ -59,9 +61,12 @@ static int rt_setup(struct pacer *p)
 
 static void rt_wait(struct pacer *p, int64_t deadline)
 {
-	int64_t spin = pacer_cfg(p)->spin_ns, wake = deadline - spin;
+	struct spin_auto *sa = pacer_spin(p);
+	int64_t spin = sa ? spin_auto_window(sa) : pacer_cfg(p)->spin_ns, wake = deadline - spin;
 	clockid_t clk = pacer_cfg(p)->clock;
+	struct pacer_stats *st = pacer_stats(p);
 	struct timespec ts;
+	int64_t now;
 
 	/* a far deadline (--start-at) is slept in slices, so an abort is noticed */
 	while (wake - clock_ns(clk) > SLICE_NS) {
@@ -71,19 +76,27 @@ static void rt_wait(struct pacer *p, int64_t deadline)
 		ts = ns_to_ts(clock_ns(clk) + SLICE_NS);
 		clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL);
 	}
-	ts = ns_to_ts(wake);
-	while (clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+	now = clock_ns(clk);
+	if (now < wake) {
+		ts = ns_to_ts(wake);
+		while (clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+		}
+		now = clock_ns(clk);
+		pacer_woke(p, now - wake);
 	}
-	if (spin > 0) {
+	if (spin > 0 && now < deadline) {
 		while (clock_ns(clk) < deadline) {
 			cpu_relax();
 		}
+		atomic_fetch_add_explicit(&st->spin_ns, (uint64_t)(clock_ns(clk) - now),
+					  memory_order_relaxed);
 	}
 }
 
 const struct pacer_backend pacer_rt = {
 	.name = "rt",
-	.desc = "real-time thread: SCHED_FIFO, mlockall, absolute sleep to a margin, then spin",
+	.desc = "real-time thread: SCHED_FIFO, locked memory, absolute sleep to a margin (--spin, "
+		"auto: the wake-ups' own p99), then spin",
 	.setup = rt_setup,
 	.wait = rt_wait,
 };

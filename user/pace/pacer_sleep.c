@@ -14,13 +14,19 @@ static void sleep_wait(struct pacer *p, int64_t deadline)
 	int64_t last = pacer_last_send(p);
 	struct timespec ts;
 
+	clockid_t clk = pacer_cfg(p)->clock;
+	int64_t want;
+
 	if (last == 0) {
 		ts = ns_to_ts(deadline);
-		clock_nanosleep(pacer_cfg(p)->clock, TIMER_ABSTIME, &ts, NULL);
+		clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL);
+		pacer_woke(p, clock_ns(clk) - deadline);
 		return;
 	}
+	want = clock_ns(clk) + pacer_cfg(p)->ptime_ns;
 	ts = ns_to_ts(pacer_cfg(p)->ptime_ns);
 	nanosleep(&ts, NULL);
+	pacer_woke(p, clock_ns(clk) - want);
 }
 
 const struct pacer_backend pacer_sleep = {

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "txpace/memlock.h"
 #include "txpace/clock.h"
 #include "txpace/jbuf.h"
 #include "txpace/json.h"
@@ -59,7 +60,7 @@ void relay_cfg_init(struct relay_cfg *cfg)
 			 .session_name = "txpace relay", .timeout_ms = 5000 },
 		.link_offset_ns = 10 * NSEC_PER_MSEC,
 		.sap_timeout_ns = 35 * NSEC_PER_SEC,
-		.spin_ns = 200 * NSEC_PER_USEC, .prio = 80, .cpu = -1,
+		.spin_ns = PACER_SPIN_AUTO, .prio = 80, .cpu = -1,
 	};
 }
 
@@ -100,7 +101,7 @@ struct relay *relay_open(const struct relay_cfg *cfg, char *err, size_t errlen)
 	 * ms, far more on a cold page cache) and holds the mmap lock meanwhile: done by the pacer
 	 * after the first input packet, it stalled the receiver and ate that packet's link offset.
 	 */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+	if (mem_lock() == 0) {
 		r->memory_locked = 1;
 	}
 	r->clk = clocks_new();

@@ -22,7 +22,7 @@
 void stream_cfg_init(struct stream_cfg *cfg)
 {
 	*cfg = (struct stream_cfg){
-		.profile = &profile_rtp, .backend = "auto", .spin_ns = 200 * NSEC_PER_USEC,
+		.profile = &profile_rtp, .backend = "auto", .spin_ns = PACER_SPIN_AUTO,
 		.prio = 80, .cpu = -1, .max_burst = 4, .late_ns = 1000 * NSEC_PER_USEC,
 		.lookahead_ns = 100 * NSEC_PER_MSEC, .start_delay_ns = 50 * NSEC_PER_MSEC,
 		.timestamps = 1, .lead_ns = 20 * NSEC_PER_MSEC, .grace_ns = 1000 * NSEC_PER_USEC,
@@ -388,6 +388,8 @@ int stream_start(struct stream *s, char *err, size_t errlen)
 	if (errlen) {
 		err[0] = '\0';
 	}
+	s->t_start = mono_ns();
+	sys_stat_read(&s->stat0);
 	block_signals(&old);
 	rc = pacer_start(s->pacer);
 	restore_signals(&old);

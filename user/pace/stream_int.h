@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "txpace/sysstat.h"
 #include "txpace/profile.h"
 #include "txpace/sched.h"
 #include "txpace/stream.h"
@@ -32,6 +33,8 @@ struct stream {
 	int producer_rc, profile_rc;
 	int interrupted;
 	int64_t t_begin;
+	int64_t t_start;	/* stream_start: the cost figures run from here */
+	struct sys_stat stat0;	/* the machine's and the process's counters then */
 	pthread_t producer;
 	int pacer_started, producer_started;
 	char perr[256];		/* the profile's reason when it lost the receiver */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "txpace/memlock.h"
+#include "txpace/sysstat.h"
 #include "txpace/clock.h"
 #include "txpace/json.h"
 #include "txpace/kpace.h"
@@ -136,6 +138,63 @@ static void report_stream(struct json *j, struct stream *s)
 	json_end(j, '}');
 }
 
+/* --spin: fixed, or auto with the window's range and where it ended */
+static void report_spin(struct json *j, struct stream *s)
+{
+	struct pacer_stats *st = pacer_stats(s->pacer);
+	int64_t spin = pacer_cfg(s->pacer)->spin_ns;
+
+	json_str(j, "spin", spin == PACER_SPIN_AUTO ? "auto" : "fixed");
+	if (spin != PACER_SPIN_AUTO) {
+		json_num(j, "spin_us", (double)spin / 1e3);
+		return;
+	}
+	json_num(j, "spin_us", (double)atomic_load(&st->spin_window_ns) / 1e3);
+	json_num(j, "spin_min_us", (double)atomic_load(&st->spin_window_min_ns) / 1e3);
+	json_num(j, "spin_max_us", (double)atomic_load(&st->spin_window_max_ns) / 1e3);
+	json_uint(j, "spin_changes", atomic_load(&st->spin_window_changes));
+}
+
+/*
+ * What the run cost (the pacer thread's and the whole process's CPU, wake-ups, spinning,
+ * memory) and what the machine did meanwhile (steal and interrupt time, the pacer's own
+ * wake-up lateness): a loud host is told apart from a bad pacer.
+ */
+static void report_cost(struct json *j, struct stream *s)
+{
+	struct pacer_stats *st = pacer_stats(s->pacer);
+	double secs = (double)(mono_ns() - s->t_start) / 1e9;
+	struct sys_stat now, d;
+	long rss, lck;
+
+	sys_stat_read(&now);
+	sys_stat_delta(&s->stat0, &now, &d);
+	if (secs <= 0) {
+		secs = 1e-9;
+	}
+	json_obj(j, "cost");
+	json_num(j, "seconds", secs);
+	json_num(j, "pacer_cpu_ms", (double)atomic_load(&st->cpu_ns) / 1e6);
+	json_num(j, "pacer_cpu_pct", (double)atomic_load(&st->cpu_ns) / 1e7 / secs);
+	json_num(j, "process_cpu_ms", (double)d.proc_cpu_ns / 1e6);
+	json_num(j, "process_cpu_pct", (double)d.proc_cpu_ns / 1e7 / secs);
+	json_num(j, "wakeups_per_s", (double)atomic_load(&st->wakeups) / secs);
+	json_num(j, "spin_pct", (double)atomic_load(&st->spin_ns) / 1e7 / secs);
+	if (mem_usage(&rss, &lck) == 0) {
+		json_int(j, "rss_kib", rss);
+		json_int(j, "locked_kib", lck);
+	}
+	json_end(j, '}');
+	json_obj(j, "machine");
+	json_int(j, "cpus", d.ncpu);
+	json_uint(j, "cpu_ms", d.total_ms);
+	json_uint(j, "steal_ms", d.steal_ms);
+	json_uint(j, "irq_ms", d.irq_ms);
+	json_uint(j, "softirq_ms", d.softirq_ms);
+	json_hist(j, "wake_late_us", &st->wake_late);
+	json_end(j, '}');
+}
+
 int stream_report(struct stream *s, FILE *f)
 {
 	struct pacer_stats *st = pacer_stats(s->pacer);
@@ -163,8 +222,9 @@ int stream_report(struct stream *s, FILE *f)
 	json_int(&j, "prio", s->cfg.prio);
 	json_bool(&j, "mlock", atomic_load(&st->mlocked));
 	json_int(&j, "cpu", atomic_load(&st->pinned) ? s->cfg.cpu : -1);
-	json_num(&j, "spin_us", (double)pacer_cfg(s->pacer)->spin_ns / 1e3);
+	report_spin(&j, s);
 	json_end(&j, '}');
+	report_cost(&j, s);
 	json_str(&j, "departure_source", which);
 	json_hist(&j, "departure_error_us", h);
 	json_obj(&j, "stamps_us");
