@@ -2,7 +2,7 @@
 /*
  * Adaptive spin (`--spin auto`): the rt pacer sleeps to launch - window and spins the rest. The
  * window follows the pacer's own recent wake-up lateness (how late clock_nanosleep returned):
- * a high percentile of the last SPIN_SAMPLES plus a margin, never more than the cap (half a
+ * the 99.5th percentile of the last SPIN_SAMPLES plus a margin, never more than the cap (half a
  * packet time). A wake-up later than the window raises it at once; it shrinks as quieter
  * wake-ups replace the late ones.
  */
@@ -11,10 +11,10 @@
 
 #include <stdint.h>
 
-#define SPIN_SAMPLES 256	/* at 1 ms packets a quarter second, at 8 ms two seconds */
-#define SPIN_EVERY 32		/* the percentile is recomputed after this many wake-ups */
+#define SPIN_SAMPLES 512	/* at 1 ms packets half a second, at 8 ms four seconds */
+#define SPIN_EVERY 64		/* the percentile is recomputed after this many wake-ups */
 #define SPIN_MARGIN_NS 10000	/* above the percentile: the spin's own start and the send */
-#define SPIN_QUANTILE 0.99
+#define SPIN_QUANTILE 0.995	/* the receiver's p99 needs the wake-ups' p99.5 covered */
 
 struct spin_auto {
 	uint32_t late[SPIN_SAMPLES];	/* ns, clamped to 4 s */

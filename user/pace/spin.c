@@ -43,7 +43,7 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* the SPIN_QUANTILE of the samples held (a copy sorted: 256 values every 32 wake-ups) */
+/* the SPIN_QUANTILE of the samples held (a copy sorted: 512 values every 64 wake-ups) */
 static int64_t quantile(const struct spin_auto *s)
 {
 	uint32_t v[SPIN_SAMPLES];
