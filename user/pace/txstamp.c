@@ -28,22 +28,70 @@ int txstamp_enable(int fd)
 	return 0;
 }
 
+/* One message from the error queue: a stamp or an error, to @cb. @return 1 if it was one */
+static int one(struct msghdr *msg, size_t n, uint8_t *data,
+	       void (*cb)(void *ctx, const struct txstamp_event *ev), void *ctx)
+{
+	const struct scm_timestamping *ts = NULL;
+	const struct sock_extended_err *serr = NULL;
+	struct txstamp_event ev = { 0 };
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+			ts = (const void *)CMSG_DATA(c);
+		} else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			   (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+			serr = (const void *)CMSG_DATA(c);
+		}
+	}
+	if (!serr) {
+		return 0;
+	}
+	if (serr->ee_origin == SO_EE_ORIGIN_TIMESTAMPING && serr->ee_errno == ENOMSG) {
+		if (!ts || (serr->ee_info != SCM_TSTAMP_SND && serr->ee_info != SCM_TSTAMP_SCHED)) {
+			return 0;
+		}
+		ev.kind = serr->ee_info == SCM_TSTAMP_SND ? TXSTAMP_SND : TXSTAMP_SCHED;
+		ev.key = serr->ee_data;
+		ev.realtime_ns = ts_to_ns(&ts->ts[0]);
+	} else {
+		ev.is_error = 1;
+		ev.err = (int)serr->ee_errno;
+		ev.origin = serr->ee_origin;
+		ev.code = serr->ee_code;
+		ev.txtime = (uint64_t)serr->ee_data << 32 | serr->ee_info;
+		ev.data = data;
+		ev.len = n;
+	}
+	cb(ctx, &ev);
+	return 1;
+}
+
+/*
+ * messages per recvmmsg: two stamps (SCHED, SND) per packet and 8 packets between drains, with
+ * room to spare, so that one call usually empties the queue (fewer than BATCH: it is empty)
+ */
+#define BATCH 32
+
 int txstamp_drain(int fd, void (*cb)(void *ctx, const struct txstamp_event *ev), void *ctx)
 {
+	char ctrl[BATCH][512];
+	uint8_t data[BATCH][64];
+	struct iovec iov[BATCH];
+	struct mmsghdr m[BATCH];
 	int count = 0;
 
 	for (;;) {
-		char ctrl[512];
-		uint8_t data[64];
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
-				      .msg_controllen = sizeof(ctrl) };
-		ssize_t n;
-		const struct scm_timestamping *ts = NULL;
-		const struct sock_extended_err *serr = NULL;
-		struct cmsghdr *c;
+		int n;
 
-		n = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){ data[i], sizeof(data[i]) };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1,
+							      .msg_control = ctrl[i],
+							      .msg_controllen = sizeof(ctrl[i]) } };
+		}
+		n = recvmmsg(fd, m, BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				return count;
@@ -53,36 +101,11 @@ int txstamp_drain(int fd, void (*cb)(void *ctx, const struct txstamp_event *ev),
 			}
 			return -errno;
 		}
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
-				ts = (const void *)CMSG_DATA(c);
-			} else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-				   (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-				serr = (const void *)CMSG_DATA(c);
-			}
+		for (int i = 0; i < n; i++) {
+			count += one(&m[i].msg_hdr, m[i].msg_len, data[i], cb, ctx);
 		}
-		if (!serr) {
-			continue;
+		if (n < BATCH) {
+			return count;
 		}
-		struct txstamp_event ev = { 0 };
-
-		if (serr->ee_origin == SO_EE_ORIGIN_TIMESTAMPING && serr->ee_errno == ENOMSG) {
-			if (!ts || (serr->ee_info != SCM_TSTAMP_SND && serr->ee_info != SCM_TSTAMP_SCHED)) {
-				continue;
-			}
-			ev.kind = serr->ee_info == SCM_TSTAMP_SND ? TXSTAMP_SND : TXSTAMP_SCHED;
-			ev.key = serr->ee_data;
-			ev.realtime_ns = ts_to_ns(&ts->ts[0]);
-		} else {
-			ev.is_error = 1;
-			ev.err = (int)serr->ee_errno;
-			ev.origin = serr->ee_origin;
-			ev.code = serr->ee_code;
-			ev.txtime = (uint64_t)serr->ee_data << 32 | serr->ee_info;
-			ev.data = data;
-			ev.len = (size_t)n;
-		}
-		cb(ctx, &ev);
-		count++;
 	}
 }
