@@ -11,6 +11,8 @@ PKGS=(
 	libclang-rt-14-dev
 	# the guest kernel for fq/etf tests (scripts/guest.sh)
 	qemu-system-x86 busybox-static
+	# the simulated Wi-Fi link in the guest (tests/guest/wifi.sh): an access point, a station
+	hostapd wpasupplicant iw
 	# runtime + tests
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

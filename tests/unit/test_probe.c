@@ -3,7 +3,9 @@
  * The choice table of `--backend auto` (probe_decide) on facts made up here: brcmfmac always
  * gets the real-time thread (its firmware queues after the qdisc), launch-time hardware with
  * etf gets etf, fq + cls_bpf + bpf_skb_set_tstamp gets edt with the egress program, fq with only
- * SO_TXTIME gets edt txtime, anything less the real-time thread.
+ * SO_TXTIME gets edt txtime, anything less the real-time thread. The brcmfmac rule is the
+ * driver's, not Wi-Fi's: other Wi-Fi drivers (mac80211_hwsim in the Wi-Fi guest, brcmsmac)
+ * follow the kernel's facts.
  */
 #include <string.h>
 
@@ -47,14 +49,35 @@ int main(void)
 	static const int fq_no_mmap[] = { PROBE_FQ, PROBE_CLSBPF, PROBE_SETTS, PROBE_TXTIME, -1 };
 	static const int etf_no_hw[] = { PROBE_ETF, PROBE_TXTIME, PROBE_FIFO, -1 };
 	static const int nothing[] = { -1 };
+	static const int pi[] = { PROBE_HRT, PROBE_FIFO, PROBE_MLOCK, PROBE_TXTIME, PROBE_TSTAMP,
+				  PROBE_SETTS, PROBE_MMAP, PROBE_TIMER, PROBE_CLSACT, PROBE_CLSBPF,
+				  PROBE_FQ, PROBE_ETF, PROBE_DRIVER, PROBE_WIFI_PS, -1 };
 	struct probe p;
 	struct probe_choice ch;
 
-	/* brcmfmac: rt even when the kernel has everything, and the reason names the chip */
+	/* brcmfmac: rt even when the kernel has everything (launch-time hardware and etf
+	 * included), and the reason names the chip and why: its firmware queues after the qdisc */
 	p = facts("brcmfmac", everything);
 	CHECK(chose(&p, "rt", NULL));
 	probe_decide(&p, &ch);
 	CHECK(strstr(ch.reason, "brcmfmac") != NULL);
+	CHECK(strstr(ch.reason, "firmware queues after the qdisc") != NULL);
+	/* the Pi Zero 2 W as probe sees it: fq, cls_bpf, the helper, no kernel BTF, power save
+	 * on (Raspberry Pi OS's default): still rt */
+	p = facts("brcmfmac", pi);
+	CHECK(chose(&p, "rt", NULL));
+	/* brcmfmac on a kernel with nothing: rt for the chip's reason, not for the kernel's */
+	p = facts("brcmfmac", nothing);
+	CHECK(chose(&p, "rt", NULL));
+	probe_decide(&p, &ch);
+	CHECK(strstr(ch.reason, "brcmfmac") != NULL);
+	/* the same facts on other Wi-Fi drivers: the kernel's facts decide (edt) */
+	p = facts("mac80211_hwsim", pi);
+	CHECK(chose(&p, "edt", "bpf"));
+	probe_decide(&p, &ch);
+	CHECK(strstr(ch.reason, "brcmfmac") == NULL);
+	p = facts("brcmsmac", pi);
+	CHECK(chose(&p, "edt", "bpf"));
 	/* launch-time hardware + etf + SO_TXTIME: etf */
 	p = facts("igc", everything);
 	CHECK(chose(&p, "etf", NULL));

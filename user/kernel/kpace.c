@@ -232,7 +232,8 @@ struct kpace *kpace_open(const struct kpace_cfg *cfg, int fd, char *err, size_t 
 			 k->timer ? " + deadline watchdog + net_dev_start_xmit"
 				  : cfg->watch ? " + net_dev_start_xmit (no watchdog)" : "",
 			 !cfg->watch ? "" : k->btf_skel ? " (tp_btf)" : " (tracepoint)", k->pin_dir);
-	} else {
+	} else if (cfg->qdisc != KPACE_QDISC_KEEP) {
+		/* (rt with only power save to change sets no SO_TXTIME: set_txtime) */
 		desc_add(k, ", SO_TXTIME %s",
 			 cfg->qdisc == KPACE_QDISC_ETF ? "CLOCK_TAI" : "CLOCK_MONOTONIC");
 	}
