@@ -70,6 +70,13 @@ ARCH	  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
+# make deb: the package for this machine and the Raspberry Pi's, from these files
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ARCHES := $(DEB_ARCH) $(filter-out $(DEB_ARCH),arm64 armhf)
+DEB_TREE := Makefile vmlinux.h README.md user include bpf dist debian
+DEB_SRCS := $(shell find $(DEB_TREE) -type f 2>/dev/null)
+DEB_STAMPS := $(DEB_ARCHES:%=$(BUILD)/deb/%.stamp)
+
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
@@ -169,7 +176,7 @@ $(BUILD)/san/txpace $(SAN_BINS) &: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDR
 		$(BUILD)/san/txpace $(SAN_BINS)
 
 build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace \
-	cross $(DIST) $(BUILD)/deb/$(DEB_ARCH).stamp
+	cross $(DIST) $(DEB_STAMPS)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all build-tests
@@ -216,14 +223,12 @@ install: $(DIST)
 # Debian packages (debian/): dpkg-buildpackage in a copy of the tree under build/deb/ARCH/, for
 # this machine and, cross-built, for the Raspberry Pi's arm64 and armhf; the .debs in
 # build/deb/, then lintian (errors fail). The cross builds take the man page and completion
-# from this machine's txpace. `make deb-amd64` builds one (the install test's).
-DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
-DEB_ARCHES := $(DEB_ARCH) $(filter-out $(DEB_ARCH),arm64 armhf)
-DEB_TREE := Makefile vmlinux.h README.md user include bpf dist debian
-DEB_SRCS := $(shell find $(DEB_TREE) -type f 2>/dev/null)
-DEB_STAMPS := $(DEB_ARCHES:%=$(BUILD)/deb/%.stamp)
+# from this machine's txpace. `make deb-ARCH` builds one; build-tests builds them all (for
+# test_install.sh, which also runs lintian).
+DEBS := $(foreach a,$(DEB_ARCHES),$(BUILD)/deb/txpace_$(VERSION)_$(a).deb \
+	$(BUILD)/deb/libtxpace-dev_$(VERSION)_$(a).deb)
 deb: $(DEB_STAMPS)
-	$(call msg,LINTIAN,$(BUILD)/deb)lintian --fail-on error $(wildcard $(BUILD)/deb/*.deb)
+	$(call msg,LINTIAN,$(BUILD)/deb)lintian --fail-on error $(DEBS)
 deb-%: $(BUILD)/deb/%.stamp
 	@:
 $(BUILD)/deb/%.stamp: $(DEB_SRCS) $(BUILD)/txpace

@@ -159,16 +159,32 @@ else
 	fail "txpace@.service" "no systemd-analyze (the systemd package)"
 fi
 
-# --- lintian ---------------------------------------------------------------------------------
+# --- the packages: this machine's, and the Raspberry Pi's (cross-built) -------------------
 DEBS=("$B/deb/txpace_${VERSION}_$ARCH.deb" "$B/deb/libtxpace-dev_${VERSION}_$ARCH.deb")
-if ! [ -f "${DEBS[0]}" ] || ! [ -f "${DEBS[1]}" ]; then
-	fail "packages" "no ${DEBS[*]} (make build-tests builds them: make deb-$ARCH)"
-	exit 1
-fi
-lintian --fail-on error "${DEBS[@]}" >"$T/lintian.log" 2>&1
+ALL_DEBS=()
+for a in $ARCH arm64 armhf; do
+	for p in txpace libtxpace-dev; do
+		f=$B/deb/${p}_${VERSION}_$a.deb
+		[ -f "$f" ] || { fail "packages" "no $f (make build-tests builds them: make deb)"; exit 1; }
+		case " ${ALL_DEBS[*]} " in *" $f "*) ;; *) ALL_DEBS+=("$f") ;; esac
+	done
+done
+lintian --fail-on error "${ALL_DEBS[@]}" >"$T/lintian.log" 2>&1
 rc=$?
-check "lintian: no error in the $ARCH packages ($(grep -c '^W:' "$T/lintian.log") warnings)" test $rc -eq 0
+check "lintian: no error in the ${#ALL_DEBS[@]} packages ($(grep -c '^W:' "$T/lintian.log") warnings)" test $rc -eq 0
 grep -E '^[EW]:' "$T/lintian.log" | sed 's/^/        /'
+# deb_file DEB PATH: one file of a package, on stdout
+deb_file() { dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"; }
+for a in arm64 armhf; do
+	case $a in arm64) want='ELF 64-bit LSB .*ARM aarch64' ;; armhf) want='ELF 32-bit LSB .*ARM, EABI5' ;; esac
+	deb=$B/deb/txpace_${VERSION}_$a.deb
+	check "txpace_${VERSION}_$a.deb: /usr/bin/txpace is $a ($want), Architecture: $a" \
+		bash -c "dpkg-deb --fsys-tarfile '$deb' | tar -xO ./usr/bin/txpace | file - | grep -qE '$want' &&
+			test \"\$(dpkg-deb -f '$deb' Architecture)\" = $a"
+	check "txpace_${VERSION}_$a.deb: the same txpace(8) and completion as $ARCH's (the host's txpace wrote them)" \
+		bash -c "$(declare -f deb_file); for f in ./usr/share/man/man8/txpace.8.gz ./usr/share/bash-completion/completions/txpace; do
+			cmp <(deb_file '$deb' \$f) <(deb_file '${DEBS[0]}' \$f) || exit 1; done"
+done
 check "libtxpace-dev: libtxpace.a, txpace.pc and every public header, multiarch" \
 	diff <(dpkg-deb -c "${DEBS[1]}" | awk '$1 !~ /^d/ { print $NF }' | grep -v '^./usr/share/doc/' | sort) \
 	<(m=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
