@@ -220,11 +220,11 @@ install: $(DIST)
 	install -m 0644 include/txpace/*.h $(DESTDIR)$(INCLUDEDIR)/txpace/
 	install -m 0644 include/txpace_abi.h $(DESTDIR)$(INCLUDEDIR)/txpace_abi.h
 
-# Debian packages (debian/): dpkg-buildpackage in a copy of the tree under build/deb/ARCH/, for
-# this machine and, cross-built, for the Raspberry Pi's arm64 and armhf; the .debs in
-# build/deb/, then lintian (errors fail). The cross builds take the man page and completion
-# from this machine's txpace. `make deb-ARCH` builds one; build-tests builds them all (for
-# test_install.sh, which also runs lintian).
+# Debian packages (debian/): dpkg-buildpackage in a copy of the tree under build/deb/ARCH/ (with
+# none of this make's flags: debian/rules sets its own), for this machine and, cross-built, for
+# the Raspberry Pi's arm64 and armhf; the .debs in build/deb/, then lintian (errors fail). The
+# cross builds take the man page and completion from this machine's txpace. `make deb-ARCH`
+# builds one; build-tests builds them all (test_install.sh checks them and runs lintian).
 DEBS := $(foreach a,$(DEB_ARCHES),$(BUILD)/deb/txpace_$(VERSION)_$(a).deb \
 	$(BUILD)/deb/libtxpace-dev_$(VERSION)_$(a).deb)
 deb: $(DEB_STAMPS)
@@ -234,8 +234,8 @@ deb-%: $(BUILD)/deb/%.stamp
 $(BUILD)/deb/%.stamp: $(DEB_SRCS) $(BUILD)/txpace
 	$(call msg,DEB,$(BUILD)/deb/$*)rm -rf $(BUILD)/deb/$* && mkdir -p $(BUILD)/deb/$*/txpace
 	$(Q)tar -cf - $(DEB_TREE) | tar -C $(BUILD)/deb/$*/txpace -xf -
-	$(Q)cd $(BUILD)/deb/$*/txpace && TXPACE_HOST=$(abspath $(BUILD)/txpace) \
-		DEB_BUILD_OPTIONS="noddebs parallel=2$(if $(filter $(DEB_ARCH),$*),, nocheck)" \
+	$(Q)cd $(BUILD)/deb/$*/txpace && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		TXPACE_HOST=$(abspath $(BUILD)/txpace) DEB_BUILD_OPTIONS="noddebs parallel=2$(if $(filter $(DEB_ARCH),$*),, nocheck)" \
 		dpkg-buildpackage -b -us -uc $(if $(filter $(DEB_ARCH),$*),,-a$*) >../build.log 2>&1 || \
 		{ tail -n 30 ../build.log >&2; echo "make deb: the $* build failed, see $(BUILD)/deb/$*/build.log" >&2; exit 1; }
 	$(Q)cp $(BUILD)/deb/$*/*.deb $(BUILD)/deb/
