@@ -205,13 +205,14 @@ dist: $(DIST)
 # The tool, its man page and completion, the systemd unit (txpace@NAME.service runs
 # /etc/txpace/NAME.conf), and the library: libtxpace.a, its public headers, txpace.pc. The
 # unit and txpace.pc name the install's paths, so they are written here, not in build/.
+INSTALL_UNIT = $(DESTDIR)$(SYSTEMDUNITDIR)/txpace@.service
 install: $(DIST)
 	install -D -m 0755 $(BUILD)/txpace $(DESTDIR)$(BINDIR)/txpace
 	install -D -m 0644 $(BUILD)/txpace.8 $(DESTDIR)$(MANDIR)/man8/txpace.8
 	install -D -m 0644 $(BUILD)/txpace.bash $(DESTDIR)$(BASHCOMPDIR)/txpace
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
-	sed -e 's|@BINDIR@|$(BINDIR)|g' dist/txpace@.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/txpace@.service && \
-		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/txpace@.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' dist/txpace@.service.in > $(INSTALL_UNIT) && \
+		chmod 0644 $(INSTALL_UNIT)
 	install -D -m 0644 dist/stream.conf $(DESTDIR)$(DOCDIR)/examples/stream.conf
 	install -D -m 0644 $(BUILD)/libtxpace.a $(DESTDIR)$(LIBDIR)/libtxpace.a
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \

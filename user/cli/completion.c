@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Bash completion for txpace, written from the registry's option tables (txpace --bash-completion). */
+/* Bash completion for txpace, from the registry's option tables (txpace --bash-completion). */
 #include <string.h>
 
 #include "cli.h"
