@@ -145,33 +145,28 @@ static void man_options(FILE *f, const struct cli_opt *opts)
 	}
 }
 
-/*
- * The synopsis up to its first blank line is the usage; what follows describes the operands,
- * "  NAME      text" with continuation lines indented further: a .TP entry each.
- */
-static void man_synopsis(FILE *f, const struct cli_cmd *c)
+/* the command's paragraphs from about[] */
+static void man_about(FILE *f, const char *name)
 {
-	const char *rest = strstr(c->synopsis, "\n\n");
-	size_t len = rest ? (size_t)(rest - c->synopsis) : strlen(c->synopsis);
-	char line[512];
-
-	fputs(".SS \"txpace ", f);
-	roff_text(f, c->name);
-	fputc(' ', f);
-	snprintf(line, sizeof(line), "%.*s", (int)len, c->synopsis);
-	roff_text(f, line);
-	fputs("\"\n", f);
-	fputc(toupper((unsigned char)c->what[0]), f);	/* (the --help line, as a sentence) */
-	roff_text(f, c->what + 1);
-	fputs(".\n", f);
 	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++) {
-		for (int p = 0; !strcmp(about[i].name, c->name) && p < 4 && about[i].paras[p]; p++) {
+		if (strcmp(about[i].name, name)) {
+			continue;
+		}
+		for (int p = 0; p < 4 && about[i].paras[p]; p++) {
 			fputs(".PP\n", f);
 			roff_text(f, about[i].paras[p]);
 			fputc('\n', f);
 		}
 	}
-	for (rest = rest ? rest + 2 : NULL; rest && *rest; rest += len + (rest[len] == '\n')) {
+}
+
+/* The operands after a synopsis' blank line: "  NAME      text", continued further indented. */
+static void man_operands(FILE *f, const char *rest)
+{
+	char line[512];
+	size_t len;
+
+	for (; *rest; rest += len + (rest[len] == '\n')) {
 		const char *s = rest, *e;
 
 		len = strcspn(rest, "\n");
@@ -194,6 +189,31 @@ static void man_synopsis(FILE *f, const struct cli_cmd *c)
 		snprintf(line, sizeof(line), "%.*s", (int)(rest + len - s), s);
 		roff_text(f, line);
 		fputc('\n', f);
+	}
+}
+
+/*
+ * A command's section: its usage (the synopsis up to its first blank line), what it does, and
+ * its operands (what follows that blank line).
+ */
+static void man_command(FILE *f, const struct cli_cmd *c)
+{
+	const char *rest = strstr(c->synopsis, "\n\n");
+	size_t len = rest ? (size_t)(rest - c->synopsis) : strlen(c->synopsis);
+	char line[512];
+
+	fputs(".SS \"txpace ", f);
+	roff_text(f, c->name);
+	fputc(' ', f);
+	snprintf(line, sizeof(line), "%.*s", (int)len, c->synopsis);
+	roff_text(f, line);
+	fputs("\"\n", f);
+	fputc(toupper((unsigned char)c->what[0]), f);	/* (the --help line, as a sentence) */
+	roff_text(f, c->what + 1);
+	fputs(".\n", f);
+	man_about(f, c->name);
+	if (rest) {
+		man_operands(f, rest + 2);
 	}
 }
 
@@ -289,7 +309,7 @@ void cli_man(FILE *f, const struct cli_cmd *cmds, size_t n, const char *version)
 {
 	man_head(f, cmds, n, version);
 	for (size_t i = 0; i < n; i++) {
-		man_synopsis(f, &cmds[i]);
+		man_command(f, &cmds[i]);
 		fputs(".PP\nOptions:\n", f);
 		man_options(f, cmds[i].opts);
 	}
