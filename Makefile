@@ -10,9 +10,19 @@ CC	?= cc
 CLANG	?= clang
 BPFTOOL	?= bpftool
 PKG_CONFIG ?= pkg-config
+BUILD	?= build
+# make install: where things go (debian/rules sets them for the package)
 PREFIX	?= /usr/local
 DESTDIR	?=
-BUILD	?= build
+BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/txpace
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# the version is debian/changelog's (txpace --version, txpace.pc, the man page)
+VERSION	?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 ifeq ($(V),1)
 Q =
@@ -60,6 +70,13 @@ ARCH	  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
+# make deb: the package for this machine and the Raspberry Pi's, from these files
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ARCHES := $(DEB_ARCH) $(filter-out $(DEB_ARCH),arm64 armhf)
+DEB_TREE := Makefile vmlinux.h README.md user include bpf dist debian
+DEB_SRCS := $(shell find $(DEB_TREE) -type f 2>/dev/null)
+DEB_STAMPS := $(DEB_ARCHES:%=$(BUILD)/deb/%.stamp)
+
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
@@ -67,7 +84,9 @@ all: $(BUILD)/txpace $(BUILD)/bench/plain_sender $(BUILD)/bench/alac_bench
 
 $(BUILD)/obj/%.o: user/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(MAIN_OBJ): BASE_CFLAGS += -DTXPACE_VERSION='"$(VERSION)"'
+$(MAIN_OBJ): debian/changelog
 
 $(BUILD)/libtxpace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
@@ -76,7 +95,7 @@ $(CLI_LIB): $(CLI_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/txpace: $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
 
 $(BUILD)/bench/plain_sender: bench/plain_sender.c
 	@mkdir -p $(@D)
@@ -157,7 +176,7 @@ $(BUILD)/san/txpace $(SAN_BINS) &: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDR
 		$(BUILD)/san/txpace $(SAN_BINS)
 
 build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace \
-	cross
+	cross $(DIST) $(DEB_STAMPS)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all build-tests
@@ -170,15 +189,65 @@ demo: deps
 bench: all
 	$(Q)bench/pacing.sh
 
-install: $(BUILD)/txpace
-	install -D -m 0755 $(BUILD)/txpace $(DESTDIR)$(PREFIX)/bin/txpace
+# txpace(8) and the bash completion, written by txpace itself from its option tables (so they
+# never drift from --help). MANGEN runs a txpace built for this machine: the one just built, or
+# in a cross build the host's (the page and the script are the same for every architecture).
+MANGEN	?= $(BUILD)/txpace
+$(BUILD)/txpace.8: $(BUILD)/txpace
+	$(call msg,MAN,$@)$(MANGEN) --man > $@
+$(BUILD)/txpace.bash: $(BUILD)/txpace
+	$(call msg,GEN,$@)$(MANGEN) --bash-completion > $@
+man: $(BUILD)/txpace.8 $(BUILD)/txpace.bash
+
+DIST := $(BUILD)/txpace $(BUILD)/libtxpace.a $(BUILD)/txpace.8 $(BUILD)/txpace.bash
+dist: $(DIST)
+
+# The tool, its man page and completion, the systemd unit (txpace@NAME.service runs
+# /etc/txpace/NAME.conf), and the library: libtxpace.a, its public headers, txpace.pc. The
+# unit and txpace.pc name the install's paths, so they are written here, not in build/.
+INSTALL_UNIT = $(DESTDIR)$(SYSTEMDUNITDIR)/txpace@.service
+install: $(DIST)
+	install -D -m 0755 $(BUILD)/txpace $(DESTDIR)$(BINDIR)/txpace
+	install -D -m 0644 $(BUILD)/txpace.8 $(DESTDIR)$(MANDIR)/man8/txpace.8
+	install -D -m 0644 $(BUILD)/txpace.bash $(DESTDIR)$(BASHCOMPDIR)/txpace
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@BINDIR@|$(BINDIR)|g' dist/txpace@.service.in > $(INSTALL_UNIT) && \
+		chmod 0644 $(INSTALL_UNIT)
+	install -D -m 0644 dist/stream.conf $(DESTDIR)$(DOCDIR)/examples/stream.conf
+	install -D -m 0644 $(BUILD)/libtxpace.a $(DESTDIR)$(LIBDIR)/libtxpace.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' dist/txpace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/txpace.pc
+	install -d $(DESTDIR)$(INCLUDEDIR)/txpace
+	install -m 0644 include/txpace/*.h $(DESTDIR)$(INCLUDEDIR)/txpace/
+	install -m 0644 include/txpace_abi.h $(DESTDIR)$(INCLUDEDIR)/txpace_abi.h
+
+# Debian packages (debian/): dpkg-buildpackage in a copy of the tree under build/deb/ARCH/ (with
+# none of this make's flags: debian/rules sets its own), for this machine and, cross-built, for
+# the Raspberry Pi's arm64 and armhf; the .debs in build/deb/, then lintian (errors fail). The
+# cross builds take the man page and completion from this machine's txpace. `make deb-ARCH`
+# builds one; build-tests builds them all (test_install.sh checks them and runs lintian).
+DEBS := $(foreach a,$(DEB_ARCHES),$(BUILD)/deb/txpace_$(VERSION)_$(a).deb \
+	$(BUILD)/deb/libtxpace-dev_$(VERSION)_$(a).deb)
+deb: $(DEB_STAMPS)
+	$(call msg,LINTIAN,$(BUILD)/deb)lintian --fail-on error $(DEBS)
+deb-%: $(BUILD)/deb/%.stamp
+	@:
+$(BUILD)/deb/%.stamp: $(DEB_SRCS) $(BUILD)/txpace
+	$(call msg,DEB,$(BUILD)/deb/$*)rm -rf $(BUILD)/deb/$* && mkdir -p $(BUILD)/deb/$*/txpace
+	$(Q)tar -cf - $(DEB_TREE) | tar -C $(BUILD)/deb/$*/txpace -xf -
+	$(Q)cd $(BUILD)/deb/$*/txpace && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		TXPACE_HOST=$(abspath $(BUILD)/txpace) DEB_BUILD_OPTIONS="noddebs parallel=2$(if $(filter $(DEB_ARCH),$*),, nocheck)" \
+		dpkg-buildpackage -b -us -uc $(if $(filter $(DEB_ARCH),$*),,-a$*) >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; echo "make deb: the $* build failed, see $(BUILD)/deb/$*/build.log" >&2; exit 1; }
+	$(Q)cp $(BUILD)/deb/$*/*.deb $(BUILD)/deb/
+	@touch $@
 
 clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo 'targets: all (default) check demo bench install clean help cross   options: V=1 CC= CLANG= PREFIX= DESTDIR='
+	@echo 'targets: all (default) check demo bench install man deb clean help cross   options: V=1 CC= CLANG= PREFIX= DESTDIR='
 
-.PHONY: all deps build-tests check demo bench install clean help cross cross-tests
+.PHONY: all deps build-tests check demo bench install man dist deb clean help cross cross-tests
 
 -include $(wildcard $(BUILD)/obj/*/*.d)

@@ -19,6 +19,11 @@ PKGS=(
 	shairport-sync avahi-daemon dbus nftables linuxptp
 	# cross builds for the Raspberry Pi (make cross), their unit tests under qemu-user
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static
+	# packaging (make deb: debian/) and the install test (test_install.sh: a minimal tree made
+	# with mmdebstrap, man -w, the completion under bash-completion, systemd-analyze verify)
+	# (dpkg-buildpackage -a asks for build-essential and Build-Depends only: the cross compilers
+	# above build the arm64 and armhf packages)
+	build-essential debhelper dpkg-dev fakeroot lintian mmdebstrap man-db bash-completion systemd
 )
 # the libraries the cross builds link, from Debian's arm64 and armhf archives (multiarch)
 CROSS_ARCHES=(arm64 armhf)

@@ -32,6 +32,7 @@ struct cli_opt {
 	size_t off;		/* CLI_AT(): where the value goes in the subcommand's options */
 	int64_t min, max;	/* the range, checked by cli_parse() */
 	int64_t unit;		/* CLI_DUR: the unit of a bare number */
+	const char *words;	/* the values it takes, space-separated, for completion (or NULL) */
 };
 
 /* offsetof(@type, @field), and a compile error unless the field is a @ctype */
@@ -51,6 +52,8 @@ struct cli_opt {
 #define CLI_OPT_DUR(n, k, a, help, type, field, lo, hi, bare) \
 	{ n, required_argument, k, a, help, CLI_DUR, CLI_AT(type, field, int64_t), lo, hi, bare }
 #define CLI_OPT_CALL(n, has, k, a, help) { n, has, k, a, help, CLI_CALL }
+/* a CLI_CALL row whose value is one of @words ("rtp aes67 raop"): the completion offers them */
+#define CLI_OPT_WORDS(n, k, a, help, w) { n, required_argument, k, a, help, CLI_CALL, .words = w }
 
 struct cli {
 	const char *cmd, *synopsis;
@@ -58,6 +61,24 @@ struct cli {
 	struct option lopts[64];
 	char shorts[128];
 };
+
+/*
+ * The registry: one row per subcommand (the table in main.c). Dispatch, `txpace --help`, the
+ * man page (`txpace --man`) and the bash completion (`txpace --bash-completion`) walk it, so
+ * none of them can drift from the option tables that parse the command line.
+ */
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;		/* one line for `txpace --help` */
+	const char *synopsis;		/* what follows "txpace NAME" in its --help */
+	const struct cli_opt *opts;	/* the table its parser and --help use */
+};
+
+/** The man page txpace(8), as roff, for the commands @cmds; @version for its footer. */
+void cli_man(FILE *f, const struct cli_cmd *cmds, size_t n, const char *version);
+/** A bash completion script for the commands @cmds. */
+void cli_completion(FILE *f, const struct cli_cmd *cmds, size_t n);
 
 /* Exit codes of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -12,16 +12,19 @@ static void say_stdout(void *arg, const char *line)
 	printf("%s\n", line);
 }
 
+const char cmd_cleanup_synopsis[] = "[IFACE]";
+
+const struct cli_opt cmd_cleanup_opts[] = {
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
 int cmd_cleanup(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {
-		CLI_OPT_HELP,
-		{ 0 },
-	};
 	struct cli c;
 	int rc;
 
-	cli_init(&c, "cleanup", "[IFACE]", opts);
+	cli_init(&c, "cleanup", cmd_cleanup_synopsis, cmd_cleanup_opts);
 	rc = cli_parse(&c, argc, argv, NULL, NULL);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;

@@ -40,15 +40,18 @@ static void print_one(void *ctx, const struct raop_service *s)
 	fflush(stdout);
 }
 
+const char cmd_list_synopsis[] = "[--timeout MS] [--json]";
+
+const struct cli_opt cmd_list_opts[] = {
+	CLI_OPT_LONG("timeout", 't', "MS", "browse this long 100..60000 (default 3000)",
+		     struct list_opts, timeout_ms, 100, 60000),
+	CLI_OPT_SET("json", 'j', "print a JSON array", struct list_opts, json),
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
 int cmd_list(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {
-		CLI_OPT_LONG("timeout", 't', "MS", "browse this long 100..60000 (default 3000)",
-			     struct list_opts, timeout_ms, 100, 60000),
-		CLI_OPT_SET("json", 'j', "print a JSON array", struct list_opts, json),
-		CLI_OPT_HELP,
-		{ 0 },
-	};
 	struct list_opts o = { .timeout_ms = 3000 };
 	struct listing l = { 0 };
 	struct json j;
@@ -56,7 +59,7 @@ int cmd_list(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	cli_init(&c, "list", "[--timeout MS] [--json]", opts);
+	cli_init(&c, "list", cmd_list_synopsis, cmd_list_opts);
 	rc = cli_parse(&c, argc, argv, &o, NULL);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;

@@ -19,7 +19,9 @@ struct measure_cli {
 	int json;
 };
 
-static const struct cli_opt measure_opts[] = {
+const char cmd_measure_synopsis[] = "--listen ADDR:PORT [options]";
+
+const struct cli_opt cmd_measure_opts[] = {
 	CLI_OPT_STR("listen", 'L' + 256, "ADDR:PORT", "address and port to receive on (0.0.0.0:PORT, [::]:PORT, or a group)", struct measure_cli, listen),
 	CLI_OPT_STR("group", 'G' + 256, "G", "join multicast group G", struct measure_cli, group),
 	CLI_OPT_STR("iface", 'I' + 256, "IF", "interface for the multicast join", struct measure_cli, cfg.iface),
@@ -79,7 +81,7 @@ int cmd_measure(int argc, char **argv)
 	char err[512];
 	int rc;
 
-	cli_init(&c, "measure", "--listen ADDR:PORT [options]", measure_opts);
+	cli_init(&c, "measure", cmd_measure_synopsis, cmd_measure_opts);
 	rc = cli_parse(&c, argc, argv, &m, on_opt);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;

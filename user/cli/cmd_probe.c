@@ -96,17 +96,20 @@ static void print_text(const struct probe_opts *o, const struct utsname *u, cons
 	}
 }
 
+const char cmd_probe_synopsis[] = "[IFACE] [--json]";
+
+const struct cli_opt cmd_probe_opts[] = {
+	CLI_OPT_SET("json", 'j', "print JSON", struct probe_opts, json),
+	CLI_OPT_SET("calibrate", 'c', "also run each backend over a throwaway veth pair and measure it",
+		    struct probe_opts, calibrate),
+	CLI_OPT_LONG("seconds", 's', "N", "calibrate: seconds per backend 1..60 (default 3)",
+		     struct probe_opts, seconds, 1, 60),
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
 int cmd_probe(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {
-		CLI_OPT_SET("json", 'j', "print JSON", struct probe_opts, json),
-		CLI_OPT_SET("calibrate", 'c', "also run each backend over a throwaway veth pair and measure it",
-			    struct probe_opts, calibrate),
-		CLI_OPT_LONG("seconds", 's', "N", "calibrate: seconds per backend 1..60 (default 3)",
-			     struct probe_opts, seconds, 1, 60),
-		CLI_OPT_HELP,
-		{ 0 },
-	};
 	struct probe_opts o = { .seconds = 3 };
 	struct calib_row cal[8];
 	int ncal = 0, best = -1;
@@ -116,7 +119,7 @@ int cmd_probe(int argc, char **argv)
 	struct cli c;
 	int rc;
 
-	cli_init(&c, "probe", "[IFACE] [--json]", opts);
+	cli_init(&c, "probe", cmd_probe_synopsis, cmd_probe_opts);
 	rc = cli_parse(&c, argc, argv, &o, NULL);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;

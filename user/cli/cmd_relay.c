@@ -22,7 +22,9 @@ enum { O_FROM = 256, O_TO, O_FROM_IFACE, O_LINK, O_SECONDS, O_REPORT, O_SAP_TIME
 
 /* the rows' destination */
 #define ARGS struct relay_args
-static const struct cli_opt relay_opts[] = {
+const char cmd_relay_synopsis[] = "--from SDP|sap:NAME|GROUP:PORT --to GROUP[:PORT] [options]";
+
+const struct cli_opt cmd_relay_opts[] = {
 	CLI_OPT_STR("from", O_FROM, "SRC",
 		    "input: an SDP file, sap:NAME (a SAP-announced session), or GROUP:PORT",
 		    ARGS, cfg.from),
@@ -39,8 +41,8 @@ static const struct cli_opt relay_opts[] = {
 		    ARGS, cfg.seconds_ns, NSEC_PER_MSEC, (int64_t)30 * 24 * 3600 * NSEC_PER_SEC,
 		    NSEC_PER_SEC),
 	CLI_OPT_STR("report", O_REPORT, "FILE", "write a JSON report to FILE", ARGS, report_path),
-	CLI_OPT_CALL("format", required_argument, SO_FORMAT, "L16|L24",
-		     "GROUP:PORT input: sample format (default L24)"),
+	CLI_OPT_WORDS("format", SO_FORMAT, "L16|L24",
+		      "GROUP:PORT input: sample format (default L24)", "L16 L24"),
 	CLI_OPT_CALL("rate", required_argument, SO_RATE, "HZ",
 		     "GROUP:PORT input: sample rate (default 48000)"),
 	CLI_OPT_CALL("channels", required_argument, SO_CHANNELS, "N",
@@ -48,8 +50,7 @@ static const struct cli_opt relay_opts[] = {
 	CLI_OPT_CALL("ptime", required_argument, SO_PTIME, "T",
 		     "GROUP:PORT input: packet time (default: from the first packet)"),
 	CLI_OPT_CALL("ttl", required_argument, SO_TTL, "N", "output TTL 1..255 (default 1)"),
-	CLI_OPT_CALL("dscp", required_argument, SO_DSCP, "N|aes67|dante",
-		     "output DSCP (default 34)"),
+	CLI_OPT_WORDS("dscp", SO_DSCP, "N|aes67|dante", "output DSCP (default 34)", "aes67 dante"),
 	CLI_OPT_CALL("ptp-socket", required_argument, SO_PTP_SOCKET, "PATH",
 		     "ptp4l's management socket (default /var/run/ptp4l)"),
 	CLI_OPT_CALL("ptp-domain", required_argument, SO_PTP_DOMAIN, "N",
@@ -98,8 +99,7 @@ static int parse(struct relay_args *a, int argc, char **argv)
 	relay_cfg_init(&a->cfg);
 	a->pace = (struct pace_opts){ .spin_ns = a->cfg.spin_ns, .prio = a->cfg.prio,
 				      .cpu = a->cfg.cpu };
-	cli_init(&c, "relay", "--from SDP|sap:NAME|GROUP:PORT --to GROUP[:PORT] [options]",
-		 relay_opts);
+	cli_init(&c, "relay", cmd_relay_synopsis, cmd_relay_opts);
 	rc = cli_parse(&c, argc, argv, a, relay_opt);
 	if (rc) {
 		return rc;

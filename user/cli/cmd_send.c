@@ -35,15 +35,21 @@ enum {
 #define US NSEC_PER_USEC
 #define SEC NSEC_PER_SEC
 
-static const struct cli_opt send_table[] = {
-	CLI_OPT_CALL("profile", required_argument, O_PROFILE, "NAME", "rtp (default), aes67, or raop (AirPlay 1)"),
-	CLI_OPT_CALL("format", required_argument, SO_FORMAT, "L16|L24", "rtp: sample format (default L24)"),
+const char cmd_send_synopsis[] =
+	"[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
+	"  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
+	"            raop: the receiver's address, port 5000 by default\n"
+	"  SOURCE    a file FFmpeg reads, '-' for raw PCM on stdin, tone:HZ, sweep, ramp";
+
+const struct cli_opt cmd_send_opts[] = {
+	CLI_OPT_WORDS("profile", O_PROFILE, "NAME", "rtp (default), aes67, or raop (AirPlay 1)", "rtp aes67 raop"),
+	CLI_OPT_WORDS("format", SO_FORMAT, "L16|L24", "rtp: sample format (default L24)", "L16 L24"),
 	CLI_OPT_CALL("rate", required_argument, SO_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)"),
 	CLI_OPT_CALL("channels", required_argument, SO_CHANNELS, "N", "rtp: channels 1..8 (default 2)"),
 	CLI_OPT_CALL("ptime", required_argument, SO_PTIME, "T", "rtp: packet time 125us..20ms (default 1ms; bare number = ms)"),
 	CLI_OPT_CALL("iface", required_argument, SO_IFACE, "IF", "egress interface (multicast), or bind to it"),
 	CLI_OPT_CALL("ttl", required_argument, SO_TTL, "N", "multicast TTL / hop limit 1..255 (default 1)"),
-	CLI_OPT_CALL("dscp", required_argument, SO_DSCP, "N|aes67|dante", "DSCP 0..63; aes67 = 34 (AF41, the default), dante = 46 (EF)"),
+	CLI_OPT_WORDS("dscp", SO_DSCP, "N|aes67|dante", "DSCP 0..63; aes67 = 34 (AF41, the default), dante = 46 (EF)", "aes67 dante"),
 	CLI_OPT_LONG("pt", O_PT, "N", "rtp: RTP payload type 0..127 (default 96)",
 		ARGS, cfg.p.pt, 0, 127),
 	CLI_OPT_CALL("ssrc", required_argument, O_SSRC, "N", "RTP SSRC (default random)"),
@@ -64,7 +70,7 @@ static const struct cli_opt send_table[] = {
 		ARGS, cfg.p.latency_ns, SEC / 2, 10 * SEC, SEC),
 	CLI_OPT_SET("encrypt", O_ENCRYPT, "raop: AES-encrypt the audio (for receivers that require it)",
 		ARGS, cfg.p.encrypt),
-	CLI_OPT_CALL("alac", required_argument, O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)"),
+	CLI_OPT_WORDS("alac", O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)", "compressed escape"),
 	CLI_OPT_DUR("keepalive", O_KEEPALIVE, "S", "raop: RTSP keep-alive every S seconds 1..600 (default 25; HomePods drop silent sessions after ~30 s)",
 		ARGS, cfg.p.keepalive_ns, SEC, 600 * SEC, SEC),
 	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop: wait at most MS for each answer of the receiver 100..60000 (default 5000)",
@@ -74,8 +80,8 @@ static const struct cli_opt send_table[] = {
 	CLI_OPT_DUR("seconds", O_SECONDS, "N", "stop after N seconds of audio (default: whole source)",
 		ARGS, cfg.seconds_ns, MS, (int64_t)30 * 24 * 3600 * SEC, SEC),
 	CLI_OPT_STR("report", O_REPORT, "FILE", "write a JSON report to FILE", ARGS, report_path),
-	CLI_OPT_CALL("backend", required_argument, O_BACKEND, "NAME", "auto (default: what `txpace probe` chooses), edt (kernel: fq releases), etf (launch time, CLOCK_TAI), rt (real-time thread), sleep (baseline)"),
-	CLI_OPT_CALL("stamp", required_argument, O_STAMP, "HOW", "edt: bpf (tc egress program + schedule ring, default) or txtime (SO_TXTIME, no BPF)"),
+	CLI_OPT_WORDS("backend", O_BACKEND, "NAME", "auto (default: what `txpace probe` chooses), edt (kernel: fq releases), etf (launch time, CLOCK_TAI), rt (real-time thread), sleep (baseline)", "auto edt etf rt sleep"),
+	CLI_OPT_WORDS("stamp", O_STAMP, "HOW", "edt: bpf (tc egress program + schedule ring, default) or txtime (SO_TXTIME, no BPF)", "bpf txtime"),
 	CLI_OPT_DUR("lead", O_LEAD, "MS", "edt, etf: hand packets to the kernel MS ahead 1..1000 (default 20)",
 		ARGS, cfg.lead_ns, MS, SEC, MS),
 	CLI_OPT_DUR("fq-horizon", O_FQ_HORIZON, "MS", "edt: fq drops (and txpace reports) packets further ahead than this (default max(1 s, 4 x lead))",
@@ -251,11 +257,7 @@ static int send_parse(struct send_args *a, int argc, char **argv)
 	*a = (struct send_args){ 0 };
 	stream_cfg_init(&a->cfg);
 	a->pace = (struct pace_opts){ a->cfg.spin_ns, a->cfg.prio, a->cfg.cpu };
-	cli_init(&c, "send", "[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
-			     "  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
-			     "            raop: the receiver's address, port 5000 by default\n"
-			     "  SOURCE    a file FFmpeg reads, '-' for raw PCM on stdin, tone:HZ, sweep, ramp",
-		 send_table);
+	cli_init(&c, "send", cmd_send_synopsis, cmd_send_opts);
 	rc = cli_parse(&c, argc, argv, a, send_opt);
 	if (rc) {
 		return rc;

@@ -272,21 +272,25 @@ static void row(const char *name, int decimals, double a, double b)
 	printf("  %-28s %14s %18s\n", name, x, y);
 }
 
+const char cmd_demo_synopsis[] = "[--seconds N] [--json]";
+
+/* (parsed by hand below: the values go into struct demo) */
+const struct cli_opt cmd_demo_opts[] = {
+	{ "seconds", required_argument, 's', "N", "length of each run 1..600 (default 10)" },
+	{ "json", no_argument, 'j', NULL, "print {\"txpace\": report, \"baseline\": report}" },
+	{ "help", no_argument, 'h', NULL, "this help" },
+	{ 0 },
+};
+
 int cmd_demo(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {
-		{ "seconds", required_argument, 's', "N", "length of each run 1..600 (default 10)" },
-		{ "json", no_argument, 'j', NULL, "print {\"txpace\": report, \"baseline\": report}" },
-		{ "help", no_argument, 'h', NULL, "this help" },
-		{ 0 },
-	};
 	struct demo d = { .orig_ns = -1, .tx_ns = -1, .rx_ns = -1, .seconds = 10 };
 	struct measure_report a, b;
 	struct cli c;
 	long v;
 	int k, rc, ret = EXIT_FAIL;
 
-	cli_init(&c, "demo", "[--seconds N] [--json]", opts);
+	cli_init(&c, "demo", cmd_demo_synopsis, cmd_demo_opts);
 	while ((k = cli_next(&c, argc, argv)) != -1) {
 		switch (k) {
 		case 's':

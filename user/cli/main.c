@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* txpace: the subcommand table; main() only dispatches. */
+/* txpace: the subcommand registry; main() only dispatches. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,24 +10,23 @@
 #define TXPACE_VERSION "0.1"
 #endif
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *what;
-} cmds[] = {
-	{ "send", cmd_send, "send an audio stream with precisely paced packets" },
-	{ "list", cmd_list, "the AirPlay receivers on the network (mDNS)" },
-	{ "relay", cmd_relay, "re-time an AES67/RTP stream onto this machine's PTP grid" },
-	{ "measure", cmd_measure, "receive an RTP stream and measure how precisely it was paced" },
-	{ "demo", cmd_demo, "txpace against a plain sleep-loop sender, side by side, in private namespaces" },
-	{ "probe", cmd_probe, "what this machine can do for pacing, and the backend send would use" },
-	{ "cleanup", cmd_cleanup, "restore what a crashed txpace left on an interface" },
+/* one row per subcommand: its name, function, --help line, synopsis and option table */
+#define CMD(n, what) { #n, cmd_##n, what, cmd_##n##_synopsis, cmd_##n##_opts }
+static const struct cli_cmd cmds[] = {
+	CMD(send, "send an audio stream with precisely paced packets"),
+	CMD(list, "the AirPlay receivers on the network (mDNS)"),
+	CMD(relay, "re-time an AES67/RTP stream onto this machine's PTP grid"),
+	CMD(measure, "receive an RTP stream and measure how precisely it was paced"),
+	CMD(demo, "txpace against a plain sleep-loop sender, side by side, in private namespaces"),
+	CMD(probe, "what this machine can do for pacing, and the backend send would use"),
+	CMD(cleanup, "restore what a crashed txpace left on an interface"),
 };
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: txpace COMMAND [options]   (txpace COMMAND --help for its options)\n\n");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < NCMDS; i++) {
 		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
 	}
 }
@@ -44,7 +43,16 @@ int main(int argc, char **argv)
 		printf("txpace %s\n", TXPACE_VERSION);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	/* (not in the usage: the build generates txpace.8 and the completion with these) */
+	if (!strcmp(argv[1], "--man")) {
+		cli_man(stdout, cmds, NCMDS, TXPACE_VERSION);
+		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--bash-completion")) {
+		cli_completion(stdout, cmds, NCMDS);
+		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	}
+	for (size_t i = 0; i < NCMDS; i++) {
 		if (!strcmp(argv[1], cmds[i].name)) {
 			return cmds[i].fn(argc - 1, argv + 1);
 		}
