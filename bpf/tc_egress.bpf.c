@@ -154,7 +154,7 @@ static __always_inline struct txp_slot *stamp(struct __sk_buff *skb, __u16 *seqp
 	}
 	f->last_launch = t;
 	if (!c->skb_data_off) {
-		c->cal_data = (__u64)(long)data;	/* for the tracepoint's calibration */
+		c->cal_data = (__u64)(long)data;	/* the tracepoint may look for the offset */
 	}
 	bpf_skb_set_tstamp(skb, t, BPF_SKB_CLOCK_MONOTONIC);
 	slot->egress_ns = now;
@@ -271,25 +271,40 @@ int txp_egress_watch(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* The flow's UDP ports (network order) at @p + @toff: is @p the packet's data pointer? */
+static __always_inline int ports_at(__u64 p, __s32 toff, __u32 ports)
+{
+	__u32 got = 0;
+
+	return p && bpf_probe_read_kernel(&got, sizeof(got), (const void *)(long)p + toff) == 0 &&
+	       got == ports;
+}
+
 /*
- * Without kernel BTF the offset of skb->data is not known: find it from the sk_buff of one of
- * the flow's own packets, whose data pointer tc egress has just recorded (@want): at most 63
- * reads, once per such packet until found, and no reads at all for other traffic. @psize: the
- * kernel's pointer size (8, or 4 on a 32-bit kernel, whose pointers are 4-byte aligned there).
+ * Without kernel BTF the offset of skb->data is not known: find it in the sk_buff of one of
+ * the flow's packets at the driver, as the pointer-sized field whose transport header (the
+ * tracepoint's transport_offset after it) holds the flow's UDP ports. What is found does not
+ * depend on when the packet is handed over (fq holds each one for --lead, while later ones pass
+ * tc egress). At most 63 fields, each a pointer and 4 bytes after it, only while the flow's
+ * packets pass tc egress and the offset is not known yet (for the first packets, or after
+ * userspace found it wrong); a wrong find is caught by userspace (kpace_verify_data_off).
+ * @psize: the kernel's pointer size (8, or 4 on a 32-bit kernel, whose pointers are 4-byte
+ * aligned there)
  */
-static __always_inline __u32 find_data_off(const void *skb, __u64 want, const __u32 psize)
+static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 ports,
+					   const __u32 psize)
 {
 	for (__u32 i = psize; i < 256; i += psize) {
 		if (psize == 4) {
 			__u32 p = 0;
 
-			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && p == want) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
 				return i;
 			}
 		} else {
 			__u64 p = 0;
 
-			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && p == want) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
 				return i;
 			}
 		}
@@ -301,27 +316,27 @@ static __always_inline __u32 find_data_off(const void *skb, __u64 want, const __
 static __always_inline int hand_off(__u64 skbaddr, __s32 noff, __s32 toff, __u16 proto,
 				    const __u32 psize)
 {
-	__u32 z = 0, off;
+	__u32 z = 0, off, ports;
 	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
 	const void *skb = (const void *)(long)skbaddr;
 	__u64 data = 0;
 
-	if (!c) {
+	if (!c || toff < 0 || toff > 128 || (proto != ETH_P_IP && proto != ETH_P_IPV6)) {
 		return 0;
 	}
 	off = c->skb_data_off;
 	if (!off) {
-		__u64 want = c->cal_data;
-
-		if (!want) {
-			return 0;	/* not right after one of the flow's packets: no scan */
+		if (!c->cal_data) {
+			return 0;	/* the flow's packets are not passing tc egress: no scan */
 		}
-		c->cal_data = 0;
-		off = find_data_off(skb, want, psize);
+		__builtin_memcpy(&ports, &c->cal_sport, 2);
+		__builtin_memcpy((__u8 *)&ports + 2, &c->cal_dport, 2);
+		off = find_data_off(skb, toff, ports, psize);
 		if (!off) {
 			return 0;
 		}
 		c->skb_data_off = off;
+		c->cal_data = 0;
 	}
 	if (psize == 4) {
 		__u32 d = 0;

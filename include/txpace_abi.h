@@ -52,10 +52,11 @@ struct txp_conf {
 	__u32 l3_off;		/* where the IP header starts at tc egress: 14 (Ethernet) or 0 (L3 link) */
 	__u32 recalibrations;	/* times userspace found the offset wrong and reset it */
 	/*
-	 * skb->data of the flow's latest packet, as tc egress saw it: the tracepoint finds
-	 * skb_data_off by looking for this value in the sk_buff it is handed (then clears it), so
-	 * it scans only right after one of the flow's own packets, never for other traffic. (A
-	 * 32-bit kernel's pointer: its upper half 0.)
+	 * skb->data of the flow's latest packet, as tc egress saw it while skb_data_off is not
+	 * known (a 32-bit kernel's pointer: its upper half 0): nonzero tells the tracepoint that
+	 * the flow's packets are passing, so it looks for skb_data_off (the sk_buff field whose
+	 * pointer + transport_offset holds cal_sport and cal_dport) until it finds it, then clears
+	 * this. No scans for other traffic before the flow's first packet or once it is found.
 	 */
 	__u64 cal_data;
 };

@@ -77,16 +77,18 @@ jqc "probe: fq, clsact, cls_bpf (txpace's object attached), bpf_skb_set_tstamp a
 jqc "probe: kernel BTF $btf, as /sys/kernel/btf says" "$T/probe.json" ".btf == $btf"
 jqc "probe: picks edt with the egress program" "$T/probe.json" '.backend == "edt" and .stamp == "bpf"'
 
-# --- edt: root fq, the egress program stamping from the ring, --watch's hand-off times
+# --- edt: root fq, the egress program stamping from the ring, --watch's hand-off times. The
+# first packet is on time (--start-at, well after the set-up), so fq holds it while later ones
+# pass tc egress: the classic tracepoint must find skb->data from such a packet too
 n=2000
 measure edt
-t0=${EPOCHREALTIME/./}
-in_tx $TXPACE send --quiet --backend edt --stamp bpf --watch --seconds 2 --report "$T/edt.json" \
-	192.168.67.2:5004 tone:440 2>"$T/edt.err"
+at=$(( ${EPOCHREALTIME%.*} + 12 ))
+in_tx $TXPACE send --quiet --backend edt --stamp bpf --watch --start-at $at \
+	--seconds 2 --report "$T/edt.json" 192.168.67.2:5004 tone:440 2>"$T/edt.err"
 rc=$?
-took=$(( ${EPOCHREALTIME/./} - t0 ))	# us
+took=$(( ${EPOCHREALTIME/./} - at * 1000000 ))	# us from the first launch to the end
 endrx
-[ $rc -eq 0 ] && pass "edt: exit 0 ($((took / 1000)) ms for 2 s of audio)" || fail "edt: exit $rc" "$(tail -n 1 "$T/edt.err")"
+[ $rc -eq 0 ] && pass "edt: exit 0" || fail "edt: exit $rc" "$(tail -n 1 "$T/edt.err")"
 grep -v '^$' "$T/edt.err" | sed 's/^/  edt: /'
 want_tp=tp_btf
 [ "$btf" = true ] || want_tp=tracepoint
@@ -100,7 +102,7 @@ jqc "edt: no packet left before its launch time, SND stamps for (almost) all" "$
 # counts as early), and within the run (a time read from the wrong place would not be)
 jqc "edt: the hand-off program saw all $n reach the driver, none before its launch time" "$T/edt.json" \
 	".kernel.xmit_seen == $n and .kernel.xmit_error_us.count >= $n * 0.99 and .early == 0"
-jqc "edt: every hand-off within the run ($((took / 1000)) ms)" "$T/edt.json" \
+jqc "edt: every hand-off within the stream ($((took / 1000)) ms from the first launch to the end)" "$T/edt.json" \
 	".kernel.xmit_error_us.max < $took"
 jqc "edt: the receiver got all $n, none lost or duplicated" "$T/edt.rx" \
 	".packets == $n and .lost == 0 and .duplicates == 0" || cat "$T/edt.rxerr"
@@ -159,6 +161,24 @@ rc=$?
 [ $rc -eq 0 ] && grep -q "filter removed" "$T/cleanup.out" && pass "kill -9 + cleanup: it says what it restored" ||
 	fail "kill -9 + cleanup: it says what it restored" "rc $rc: $(tr "\n" " " <"$T/cleanup.out")"
 restored "kill -9 + cleanup"
+
+# a 32-bit kernel with its JIT turned on (Debian's armmp leaves it off): 6.1's 32-bit ARM JIT
+# compiles no BPF atomics and the kernel then refuses the programs (ENOTSUPP, no fall-back to
+# the interpreter). Where that happens, one line must say so and what to do; nothing changes.
+if [ "$jit" = 0 ]; then
+	echo 1 >/proc/sys/net/core/bpf_jit_enable
+	in_tx $TXPACE send --quiet --backend edt --seconds 0.2 192.168.67.2:5004 tone:440 2>"$T/jit.err"
+	rc=$?
+	echo 0 >/proc/sys/net/core/bpf_jit_enable
+	if [ $rc -eq 0 ]; then
+		pass "JIT on: the programs load and the stream runs"
+	elif [ "$(wc -l <"$T/jit.err")" -eq 1 ] && grep -q 'net.core.bpf_jit_enable=0' "$T/jit.err"; then
+		pass "JIT on: refused in one line that names the JIT and bpf_jit_enable ($(cat "$T/jit.err"))"
+	else
+		fail "JIT on: a refusal names its reason in one line" "rc $rc: $(tr '\n' ' ' <"$T/jit.err")"
+	fi
+	restored "JIT on"
+fi
 
 echo "txpace probe:"
 $TXPACE probe 2>&1 | sed 's/^/  /'

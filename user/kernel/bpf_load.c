@@ -308,8 +308,8 @@ static int attach_tracepoint(struct kpace *k, char *err, size_t errlen)
 }
 
 #define ENOTSUPP_KERNEL 524	/* the kernel's internal ENOTSUPP, which bpf() passes on */
-#define JIT_REFUSES "the kernel's BPF JIT cannot compile them (ENOTSUPP; 32-bit ARM's has no BPF " \
-	"atomics): the interpreter runs them with net.core.bpf_jit_enable=0"
+#define JIT_REFUSES "the BPF JIT cannot compile them (ENOTSUPP: 32-bit ARM's has no BPF atomics); " \
+	"with net.core.bpf_jit_enable=0 the interpreter runs them"
 
 /*
  * The kernel interprets BPF programs (no JIT, or net.core.bpf_jit_enable=0, 32-bit ARM's
@@ -338,6 +338,7 @@ static int load_objects(struct kpace *k, char *err, size_t errlen)
 	struct tc_egress *s;
 	int rc;
 
+	libbpf_set_print(log_libbpf);	/* (its messages at -v only: the error below says why) */
 	s = tc_egress__open();
 	if (!s) {
 		return kpace_fail(err, errlen, -errno, "cannot open the BPF object: %s",
