@@ -154,7 +154,7 @@ static __always_inline struct txp_slot *stamp(struct __sk_buff *skb, __u16 *seqp
 	}
 	f->last_launch = t;
 	if (!c->skb_data_off) {
-		c->cal_data = (__u64)(long)data;	/* for the tracepoint's calibration */
+		c->cal_data = (__u64)(long)data;	/* the tracepoint may look for the offset */
 	}
 	bpf_skb_set_tstamp(skb, t, BPF_SKB_CLOCK_MONOTONIC);
 	slot->egress_ns = now;
@@ -235,8 +235,12 @@ static int watch_fire(void *map, __u32 *key, struct txp_watch *w)
 	return 0;
 }
 
-/* The egress program with the watchdog: stamp, and start the timer if it is not running. */
-SEC("tc")
+/*
+ * The egress program with the watchdog: stamp, and start the timer if it is not running.
+ * Loaded only when asked for ("?"): its timer callback needs the JIT (the interpreter refuses
+ * callbacks, and 32-bit ARM kernels leave their JIT off by default).
+ */
+SEC("?tc")
 int txp_egress_watch(struct __sk_buff *skb)
 {
 	__u32 z = 0;
@@ -267,52 +271,107 @@ int txp_egress_watch(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/*
- * Without kernel BTF the offset of skb->data is not known: find it from the sk_buff of one of
- * the flow's own packets, whose data pointer tc egress has just recorded (@want): at most 31
- * reads, once per such packet until found, and no reads at all for other traffic.
- */
-static __always_inline __u32 find_data_off(const void *skb, __u64 want)
+/* The flow's UDP ports (network order) at @p + @toff: is @p the packet's data pointer? */
+static __always_inline int ports_at(__u64 p, __s32 toff, __u32 ports)
 {
-	for (__u32 i = 8; i < 256; i += 8) {
-		__u64 p = 0;
+	__u32 got = 0;
 
-		if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && p == want) {
-			return i;
+	return p && bpf_probe_read_kernel(&got, sizeof(got), (const void *)(long)p + toff) == 0 &&
+	       got == ports;
+}
+
+/*
+ * Without kernel BTF the offset of skb->data is not known: find it in the sk_buff of one of
+ * the flow's packets at the driver, as the pointer-sized field whose transport header (the
+ * tracepoint's transport_offset after it) holds the flow's UDP ports. What is found does not
+ * depend on when the packet is handed over (fq holds each one for --lead, while later ones pass
+ * tc egress). At most 63 fields, each a pointer and 4 bytes after it, only while the flow's
+ * packets pass tc egress and the offset is not known yet (for the first packets, or after
+ * userspace found it wrong); a wrong find is caught by userspace (kpace_verify_data_off).
+ * @psize: the kernel's pointer size (8, or 4 on a 32-bit kernel, whose pointers are 4-byte
+ * aligned there)
+ */
+static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 ports,
+					   const __u32 psize)
+{
+	for (__u32 i = psize; i < 256; i += psize) {
+		if (psize == 4) {
+			__u32 p = 0;
+
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
+				return i;
+			}
+		} else {
+			__u64 p = 0;
+
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
+				return i;
+			}
 		}
 	}
 	return 0;
 }
 
-SEC("tracepoint/net/net_dev_start_xmit")
-int txp_xmit(struct txp_tp_start_xmit *ctx)
+/* The hand-off of the packet at @skbaddr (a kernel pointer of @psize bytes). */
+static __always_inline int hand_off(__u64 skbaddr, __s32 noff, __s32 toff, __u16 proto,
+				    const __u32 psize)
 {
-	__u32 z = 0, off;
+	__u32 z = 0, off, ports;
 	struct txp_conf *c = bpf_map_lookup_elem(&conf, &z);
-	const void *data = 0;
+	const void *skb = (const void *)(long)skbaddr;
+	__u64 data = 0;
 
-	if (!c || !ctx->transport_offset_valid) {
+	if (!c || toff < 0 || toff > 128 || (proto != ETH_P_IP && proto != ETH_P_IPV6)) {
 		return 0;
 	}
 	off = c->skb_data_off;
 	if (!off) {
-		__u64 want = c->cal_data;
-
-		if (!want) {
-			return 0;	/* not right after one of the flow's packets: no scan */
+		if (!c->cal_data) {
+			return 0;	/* the flow's packets are not passing tc egress: no scan */
 		}
-		c->cal_data = 0;
-		off = find_data_off((const void *)(long)ctx->skbaddr, want);
+		__builtin_memcpy(&ports, &c->cal_sport, 2);
+		__builtin_memcpy((__u8 *)&ports + 2, &c->cal_dport, 2);
+		off = find_data_off(skb, toff, ports, psize);
 		if (!off) {
 			return 0;
 		}
 		c->skb_data_off = off;
+		c->cal_data = 0;
 	}
-	if (bpf_probe_read_kernel(&data, sizeof(data), (const void *)(long)ctx->skbaddr + (off & 0xff))) {
+	if (psize == 4) {
+		__u32 d = 0;
+
+		if (bpf_probe_read_kernel(&d, sizeof(d), skb + (off & 0xff))) {
+			return 0;
+		}
+		data = d;
+	} else if (bpf_probe_read_kernel(&data, sizeof(data), skb + (off & 0xff))) {
 		return 0;
 	}
 	/* (the tracepoint stores the protocol in host order) */
-	return record_xmit(data, ctx->network_offset, ctx->transport_offset, ctx->protocol);
+	return record_xmit((const void *)(long)data, noff, toff, proto);
+}
+
+/*
+ * The classic tracepoint, one program for each record layout; userspace loads the one the
+ * kernel's format file describes ("?": neither loads unless asked for).
+ */
+SEC("?tracepoint/net/net_dev_start_xmit")
+int txp_xmit(struct txp_tp_start_xmit *ctx)
+{
+	if (!ctx->transport_offset_valid) {
+		return 0;
+	}
+	return hand_off(ctx->skbaddr, ctx->network_offset, ctx->transport_offset, ctx->protocol, 8);
+}
+
+SEC("?tracepoint/net/net_dev_start_xmit")
+int txp_xmit32(struct txp_tp_start_xmit32 *ctx)
+{
+	if (!ctx->transport_offset_valid) {
+		return 0;
+	}
+	return hand_off(ctx->skbaddr, ctx->network_offset, ctx->transport_offset, ctx->protocol, 4);
 }
 
 char LICENSE[] SEC("license") = "GPL";

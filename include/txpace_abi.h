@@ -52,16 +52,20 @@ struct txp_conf {
 	__u32 l3_off;		/* where the IP header starts at tc egress: 14 (Ethernet) or 0 (L3 link) */
 	__u32 recalibrations;	/* times userspace found the offset wrong and reset it */
 	/*
-	 * skb->data of the flow's latest packet, as tc egress saw it: the tracepoint finds
-	 * skb_data_off by looking for this value in the sk_buff it is handed (then clears it), so
-	 * it scans only right after one of the flow's own packets, never for other traffic.
+	 * skb->data of the flow's latest packet, as tc egress saw it while skb_data_off is not
+	 * known (a 32-bit kernel's pointer: its upper half 0): nonzero tells the tracepoint that
+	 * the flow's packets are passing, so it looks for skb_data_off (the sk_buff field whose
+	 * pointer + transport_offset holds cal_sport and cal_dport) until it finds it, then clears
+	 * this. No scans for other traffic before the flow's first packet or once it is found.
 	 */
 	__u64 cal_data;
 };
 
 /*
- * net:net_dev_start_xmit as a classic tracepoint records it on 64-bit kernels (checked at run
- * time against tracefs's format file: txpace does not attach where it differs).
+ * net:net_dev_start_xmit as a classic tracepoint records it on 64-bit kernels, and on 32-bit
+ * ones (an 8- or 4-byte skbaddr, everything after it 4 bytes earlier). Which one the kernel
+ * writes is read from tracefs's format file at run time: txpace does not attach where it is
+ * neither.
  */
 struct txp_tp_start_xmit {
 	__u64 common;
@@ -69,6 +73,27 @@ struct txp_tp_start_xmit {
 	__u16 queue_mapping;
 	__u16 pad0;
 	__u64 skbaddr;
+	__u8 vlan_tagged;
+	__u8 pad1;
+	__u16 vlan_proto;
+	__u16 vlan_tci;
+	__u16 protocol;
+	__u8 ip_summed;
+	__u8 pad2[3];
+	__u32 len;
+	__u32 data_len;
+	__s32 network_offset;
+	__u8 transport_offset_valid;
+	__u8 pad3[3];
+	__s32 transport_offset;
+};
+
+struct txp_tp_start_xmit32 {
+	__u64 common;
+	__u32 name_loc;
+	__u16 queue_mapping;
+	__u16 pad0;
+	__u32 skbaddr;
 	__u8 vlan_tagged;
 	__u8 pad1;
 	__u16 vlan_proto;

@@ -2,13 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Run a test script inside Debian's 6.1 cloud kernel, which has what this machine's kernel lacks
 # (fq, etf, mqprio as modules; clsact and cls_bpf), booted under qemu with TCG (nested KVM hangs
-# on the project's VM) from a busybox initramfs built for each run.
+# on the project's VM) from a busybox initramfs built for each run. With --arch arm64 or armhf:
+# Debian's arm64 kernel (qemu-system-aarch64 -M virt -cpu cortex-a53; it has BTF) or its 32-bit
+# armmp kernel (qemu-system-arm -M virt, a Cortex-A15; no BTF, HZ=250: the Raspberry Pi OS
+# situation), with the cross-built txpace (make cross) and Debian's programs for that
+# architecture.
 #
-#   scripts/guest.sh prepare
+#   scripts/guest.sh [--arch amd64|arm64|armhf] prepare
 #	Download the kernel package once (apt-get download, into the cache), keep its vmlinuz and
-#	the modules the guest loads with what they depend on. Fast and offline when cached.
-#   scripts/guest.sh run [--timeout SEC] [--mem MB] [--modules "NAME..."] [--verbose] SCRIPT
-#                        [EXTRA...]
+#	the modules the guest loads with what they depend on; for ARM also the guest's programs
+#	(busybox-static, bash, iproute2, bpftool, jq, coreutils, util-linux, findutils and the
+#	libraries they need, from that architecture's archive). Fast and offline when cached.
+#   scripts/guest.sh [--arch ARCH] run [--timeout SEC] [--mem MB] [--modules "NAME..."]
+#                        [--verbose] SCRIPT [EXTRA...]
 #	Boot the guest with SCRIPT as /test.sh and print what it prints; exit with its status.
 #	The modules (veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf, and --modules) are
 #	loaded, each after those it depends on, before SCRIPT starts.
@@ -17,9 +23,15 @@
 #	every library ldd lists. A path inside the repository keeps its repository-relative path
 #	under / (the script runs in /, so `build/txpace` works there as it does at the top of the
 #	repository); any other path keeps its absolute path (e.g. /usr/bin/jq).
+#	On ARM: build/ARCH/txpace as /build/txpace and build/ARCH/tests/test_bpf_* in
+#	/build/tests/, jq too, the programs from the cached tree of that architecture's packages,
+#	and the libraries of every ELF file (their DT_NEEDED, found in the host's multiarch
+#	directories, where the cross build's -dev packages put them, then in that tree).
 #
-# Environment: TXPACE_GUEST_CACHE (default /var/cache/txpace-guest), TXPACE_GUEST_PACKAGE (a
-# linux-image package instead of the one linux-image-cloud-amd64 depends on),
+# Environment: TXPACE_GUEST_ARCH (as --arch; default amd64), TXPACE_GUEST_CACHE (default
+# /var/cache/txpace-guest; an ARM guest's is that with -arm64 or -armhf after it),
+# TXPACE_GUEST_PACKAGE (a linux-image package instead of the one the architecture's meta
+# package, linux-image-cloud-amd64, linux-image-arm64 or linux-image-armmp, depends on),
 # TXPACE_GUEST_MODULES (as --modules, for every run and prepare), QEMU,
 # TXPACE_GUEST_KEEP=1 (keep the initramfs tree and the raw console log, and say where).
 #
@@ -30,8 +42,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CACHE=${TXPACE_GUEST_CACHE:-/var/cache/txpace-guest}
-QEMU=${QEMU:-qemu-system-x86_64}
+GUEST_ARCH=${TXPACE_GUEST_ARCH:-amd64}
+QEMU_ENV=${QEMU:-}
 # clsact lives in sch_ingress
 MODULES="veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf ${TXPACE_GUEST_MODULES:-}"
 SENTINEL=TXPACE-GUEST-EXIT
@@ -42,15 +54,58 @@ die() {
 	exit 1
 }
 
+# set_arch: what the guest of GUEST_ARCH boots and with which programs.
+# META: the meta package whose dependency is the kernel; DEBARCH: the Debian architecture of the
+# packages (empty: the host's); TRIPLET: the multiarch directory of its libraries; BUILDDIR: its
+# txpace build; QEMU_ARGS and CONSOLE: the machine and its serial console.
+set_arch() {
+	case $GUEST_ARCH in
+	amd64)
+		META=linux-image-cloud-amd64 DEBARCH='' TRIPLET='' BUILDDIR=$TOP/build
+		QEMU=${QEMU_ENV:-qemu-system-x86_64} QEMU_PKG=qemu-system-x86 CONSOLE=ttyS0
+		# tsc=reliable: TCG's rdtsc reads the host's TSC, the same counter on every vCPU, but
+		# the kernel's synchronisation check fails on the emulation's skew and falls back to
+		# the HPET, whose every read is an emulated MMIO access and a syscall: with the TSC,
+		# clock_gettime is a vDSO call (~80 ns instead of ~900 ns) and 1 ms wake-ups are late
+		# by less (p99 ~0.3 ms instead of ~0.8 ms)
+		QEMU_ARGS=(-accel tcg -cpu max) APPEND=tsc=reliable
+		;;
+	arm64)
+		META=linux-image-arm64 DEBARCH=arm64 TRIPLET=aarch64-linux-gnu BUILDDIR=$TOP/build/arm64
+		QEMU=${QEMU_ENV:-qemu-system-aarch64} QEMU_PKG=qemu-system-arm CONSOLE=ttyAMA0
+		# the Raspberry Pi Zero 2 W's core (the Arm generic timer is the clocksource)
+		QEMU_ARGS=(-M virt -accel tcg -cpu cortex-a53) APPEND=
+		;;
+	armhf)
+		# armmp, not armmp-lpae: the Pi's 32-bit kernels have no LPAE either (highmem=off: no
+		# device above 4 GB, which a kernel without LPAE cannot reach)
+		META=linux-image-armmp DEBARCH=armhf TRIPLET=arm-linux-gnueabihf BUILDDIR=$TOP/build/armhf
+		QEMU=${QEMU_ENV:-qemu-system-arm} QEMU_PKG=qemu-system-arm CONSOLE=ttyAMA0
+		QEMU_ARGS=(-M virt,highmem=off -accel tcg -cpu cortex-a15) APPEND=
+		;;
+	*) die "unknown architecture $GUEST_ARCH (amd64, arm64 or armhf)" ;;
+	esac
+	CACHE=${TXPACE_GUEST_CACHE:-/var/cache/txpace-guest}
+	[ "$GUEST_ARCH" = amd64 ] || CACHE+=-$GUEST_ARCH
+}
+
+# apt_name PKG: the name apt takes for a package of the guest's architecture
+apt_name() {
+	echo "$1${DEBARCH:+:$DEBARCH}"
+}
+
 # usage [STATUS]: to stderr for a usage error (2), to stdout when asked (0)
 usage() {
 	local fd=2
 	[ "${1:-2}" -ne 0 ] || fd=1
 	cat >&$fd <<'EOF'
-usage: scripts/guest.sh prepare
-       scripts/guest.sh run [--timeout SEC] [--mem MB] [--modules "NAME..."] [--verbose]
-                            SCRIPT [EXTRA_FILE_OR_DIR...]
-  prepare    download Debian's cloud kernel once and keep vmlinuz and the modules it needs
+usage: scripts/guest.sh [--arch amd64|arm64|armhf] prepare
+       scripts/guest.sh [--arch ARCH] run [--timeout SEC] [--mem MB] [--modules "NAME..."]
+                            [--verbose] SCRIPT [EXTRA_FILE_OR_DIR...]
+  --arch     the guest's architecture: amd64 (default; Debian's cloud kernel), arm64 or armhf
+             (Debian's arm64 or 32-bit armmp kernel on qemu's virt machine, build/ARCH/txpace)
+  prepare    download Debian's kernel once and keep vmlinuz and the modules it needs (for ARM,
+             also that architecture's busybox, bash, iproute2, bpftool, jq and their libraries)
   run        boot it under qemu (TCG) with SCRIPT as /test.sh, print what SCRIPT prints, and
              exit with its status (1 with a reason when the guest fails or times out)
   --timeout  seconds for the whole boot and test (default 120)
@@ -65,14 +120,15 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # prepare
 
-# The package linux-image-cloud-amd64 points at, e.g. linux-image-6.1.0-56-cloud-amd64.
+# The package META points at, e.g. linux-image-6.1.0-56-cloud-amd64 (without its architecture)
 kernel_package() {
 	if [ -n "${TXPACE_GUEST_PACKAGE:-}" ]; then
-		echo "$TXPACE_GUEST_PACKAGE"
+		echo "${TXPACE_GUEST_PACKAGE%:*}"
 		return
 	fi
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: <\{0,1\}\(linux-image-[^>]*\)>\{0,1\}$/\1/p' | head -n 1
+	apt-cache depends "$(apt_name $META)" 2>/dev/null |
+		sed -n 's/^ *Depends: <\{0,1\}\(linux-image-[^>:]*\)\(:[a-z0-9]*\)\{0,1\}>\{0,1\}$/\1/p' |
+		head -n 1
 }
 
 # unpack_module SRC DEST: a .ko, decompressed here (busybox insmod in the guest may not)
@@ -182,6 +238,20 @@ cached_deb() {
 	return 0
 }
 
+# download DIR PKG...: apt-get download into DIR (the names as apt takes them), quietly, its
+# log in $CACHE/apt.log
+download() {
+	local dir=$1
+	shift
+	# apt's _apt sandbox user cannot write to the cache: download as root
+	if ! (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@") >"$CACHE/apt.log" 2>&1; then
+		# the lists may name a version the mirror no longer has: refresh them once
+		apt-get update -q >>"$CACHE/apt.log" 2>&1 || true
+		(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@") >>"$CACHE/apt.log" 2>&1 ||
+			die "apt-get download $* failed: $(tail -n 1 "$CACHE/apt.log")"
+	fi
+}
+
 prepare_locked() {
 	local pkg deb dir old want
 	pkg=$(kernel_package)
@@ -192,9 +262,10 @@ prepare_locked() {
 	fi
 	if [ -z "$pkg" ] && [ -f "$CACHE/current/kernel" ]; then
 		pkg=$(cat "$CACHE/current/package")
-		echo "guest.sh: apt knows no linux-image-cloud-amd64; using the cached $pkg" >&2
+		echo "guest.sh: apt knows no $(apt_name $META); using the cached $pkg" >&2
 	fi
-	[ -n "$pkg" ] || die "apt-cache names no linux-image-cloud-amd64 (see $CACHE/apt.log)"
+	[ -n "$pkg" ] || die "apt-cache names no $(apt_name $META) (see $CACHE/apt.log)"
+	[ -z "$DEBARCH" ] || prepare_userland
 	dir=$CACHE/$pkg
 	if [ -f "$dir/kernel" ] && have_modules "$dir"; then
 		ln -sfn "$pkg" "$CACHE/current"
@@ -204,15 +275,7 @@ prepare_locked() {
 	deb=$(cached_deb "$pkg")
 	if [ -z "$deb" ]; then
 		echo "guest.sh: downloading $pkg" >&2
-		# apt's _apt sandbox user cannot write to the cache: download as root, quietly
-		if ! (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
-			>"$CACHE/apt.log" 2>&1; then
-			# the lists may name a version the mirror no longer has: refresh them once
-			apt-get update -q >>"$CACHE/apt.log" 2>&1 || true
-			(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
-				>>"$CACHE/apt.log" 2>&1 ||
-				die "apt-get download $pkg failed: $(tail -n 1 "$CACHE/apt.log")"
-		fi
+		download "$CACHE" "$(apt_name "$pkg")"
 		deb=$(cached_deb "$pkg")
 		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $CACHE"
 	fi
@@ -239,14 +302,57 @@ prepare_locked() {
 	echo "guest.sh: prepared $(cat "$dir/kernel") in $dir" >&2
 }
 
+# The programs of an ARM guest: Debian's packages of that architecture, unpacked in
+# $CACHE/userland (they cannot be installed beside the host's own: Multi-Arch: foreign).
+USERLAND_PKGS="busybox-static bash iproute2 bpftool jq coreutils util-linux findutils"
+
+# lib_closure PKG...: the packages and the library packages (lib*) they depend on, recursively
+lib_closure() {
+	local -A seen=()
+	local todo=("$@") next p
+	for p in "$@"; do
+		seen[$p]=1
+	done
+	while [ ${#todo[@]} -gt 0 ]; do
+		next=()
+		while read -r p; do
+			[ -n "${seen[$p]:-}" ] || { seen[$p]=1; next+=("$p"); }
+		done < <(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks \
+			--no-replaces --no-enhances "${todo[@]/%/:$DEBARCH}" 2>/dev/null |
+			sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \(lib[^<>: ]*\)\(:[a-z0-9]*\)\{0,1\}$/\2/p')
+		todo=("${next[@]}")
+	done
+	printf '%s\n' "${!seen[@]}" | sort
+}
+
+prepare_userland() {
+	local u=$CACHE/userland pkgs d
+	[ -f "$u/.done" ] && return 0
+	mapfile -t pkgs < <(lib_closure $USERLAND_PKGS)
+	[ ${#pkgs[@]} -gt 8 ] || die "apt-cache names no packages for $DEBARCH (dpkg --add-architecture $DEBARCH; apt-get update)"
+	echo "guest.sh: downloading ${#pkgs[@]} $DEBARCH packages for the guest's programs" >&2
+	rm -rf "$u.tmp"
+	mkdir -p "$u.tmp/debs"
+	download "$u.tmp/debs" "${pkgs[@]/%/:$DEBARCH}"
+	for d in "$u.tmp"/debs/*.deb; do
+		dpkg -x "$d" "$u.tmp/root"
+		basename "$d" >>"$u.tmp/packages"
+	done
+	# (docs, manuals and locales: nothing the guest reads)
+	rm -rf "$u.tmp/debs" "$u.tmp/root/usr/share" "$u"
+	: >"$u.tmp/.done"
+	mv "$u.tmp" "$u"
+}
+
 # ---------------------------------------------------------------------------------------------
 # the initramfs
 
 declare -A HAVE=()
 
 # put SRC DEST [lib]: copy a host file to DEST in the guest's root; an ELF program or library
-# brings every library ldd lists (and the loader), at the paths ldd names. ldd lists them all,
-# indirect ones too, so the libraries it lists are copied as they are ("lib").
+# brings every library it needs (and the loader): on amd64 those ldd lists, at the paths ldd
+# names (ldd lists them all, indirect ones too, so they are copied as they are: "lib"); on ARM
+# those foreign_libs finds.
 put() {
 	local src=$1 dest=$2 lib
 	[ -z "${HAVE[$dest]:-}" ] || return 0
@@ -255,6 +361,13 @@ put() {
 	cp -L --preserve=mode "$src" "$ROOT$dest"
 	[ -z "${3:-}" ] || return 0
 	[ "$(head -c 4 "$src")" = $'\x7fELF' ] || return 0
+	if [ -n "$DEBARCH" ]; then
+		foreign_libs "$src" >"$WORK/libs"
+		while read -r lib; do
+			put "$lib" "${lib#"$CACHE/userland/root"}" lib
+		done <"$WORK/libs"
+		return 0
+	fi
 	# not a dynamic executable: a static program, an object file
 	ldd "$src" >"$WORK/ldd" 2>/dev/null || return 0
 	if grep -q 'not found' "$WORK/ldd"; then
@@ -263,6 +376,44 @@ put() {
 	while read -r lib; do
 		put "$lib" "$lib" lib
 	done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd")
+}
+
+# foreign_libs ELF: every library an ARM program or library needs, indirect ones too, and its
+# loader: the DT_NEEDED names (readelf reads any architecture's ELF), each found where the ARM
+# loader looks (/lib/TRIPLET, /usr/lib/TRIPLET), in the host's multiarch directories (the
+# libraries the cross build linked against) or else in the unpacked packages
+foreign_libs() {
+	local -A seen=()
+	local todo=("$1") next f n d found
+	local dirs=(/lib/$TRIPLET /usr/lib/$TRIPLET "$CACHE/userland/root/lib/$TRIPLET"
+		"$CACHE/userland/root/usr/lib/$TRIPLET")
+	f=$(readelf -l "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	if [ -z "$f" ]; then
+		:	# static
+	elif [ -e "$f" ]; then
+		echo "$f"
+	elif [ -e "$CACHE/userland/root$f" ]; then
+		echo "$CACHE/userland/root$f"
+	else
+		die "$1: no loader $f"
+	fi
+	while [ ${#todo[@]} -gt 0 ]; do
+		next=()
+		for f in "${todo[@]}"; do
+			while read -r n; do
+				[ -z "${seen[$n]:-}" ] || continue
+				seen[$n]=1
+				found=
+				for d in "${dirs[@]}"; do
+					[ -e "$d/$n" ] && found=$d/$n && break
+				done
+				[ -n "$found" ] || die "$1 needs $n, which no $DEBARCH package here has"
+				echo "$found"
+				next+=("$found")
+			done < <(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+		done
+		todo=("${next[@]}")
+	done
 }
 
 # put_tree SRC DEST: a file or a directory (recursively, each ELF with its libraries)
@@ -275,6 +426,37 @@ put_tree() {
 	else
 		put "$src" "$dest"
 	fi
+}
+
+# in_tree PATH: a path in the unpacked packages, its symbolic links followed there (/sbin/ip is
+# a link to /bin/ip: the tree's, not the host's)
+in_tree() {
+	local p=$1 t n
+	for n in 1 2 3 4 5 6 7 8; do
+		[ -L "$p" ] || break
+		t=$(readlink "$p")
+		case $t in
+		/*) p=$CACHE/userland/root$t ;;
+		*) p=$(dirname "$p")/$t ;;
+		esac
+	done
+	echo "$p"
+}
+
+# put_programs: an ARM guest's busybox and programs, from the unpacked packages
+put_programs() {
+	local u=$CACHE/userland/root p d
+	[ -x "$u/bin/busybox" ] || die "no busybox in $u (busybox-static:$DEBARCH)"
+	put "$u/bin/busybox" /bin/busybox
+	for p in ip tc bpftool bash jq env timeout xargs nice taskset chrt unshare nsenter setsid flock; do
+		for d in usr/local/sbin usr/local/bin usr/sbin usr/bin sbin bin; do
+			if [ -f "$u/$d/$p" ]; then
+				put "$(in_tree "$u/$d/$p")" "/$d/$p"
+				continue 2
+			fi
+		done
+		die "no $p in $u"
+	done
 }
 
 # the program a PATH name runs: Debian's bpftool may be a wrapper script around the real one
@@ -313,20 +495,24 @@ build_initramfs() {
 	# the kernel opens /dev/console for /init before anything is mounted
 	mknod -m 600 "$ROOT/dev/console" c 5 1
 	mknod -m 666 "$ROOT/dev/null" c 1 3
-	put /bin/busybox /bin/busybox
-	for p in ip tc bpftool bash; do
-		src=$(real_program $p) || die "no $p on this machine (iproute2, bpftool, bash)"
-		put "$src" "$(command -v $p)"
-	done
 	# Debian's busybox runs its own applet for a command of that name before looking at PATH
 	# (in ash, and in applets that run commands: env, timeout, unshare, ...), which would put
 	# busybox's ip and tc in place of iproute2's: /bin/sh is bash, and these are the real ones
+	if [ -n "$DEBARCH" ]; then
+		put_programs
+	else
+		put /bin/busybox /bin/busybox
+		for p in ip tc bpftool bash; do
+			src=$(real_program $p) || die "no $p on this machine (iproute2, bpftool, bash)"
+			put "$src" "$(command -v $p)"
+		done
+		for p in env timeout xargs nice taskset chrt unshare nsenter setsid flock; do
+			src=$(real_program $p) && put "$src" "$(command -v $p)"
+		done
+	fi
 	ln -s bash "$ROOT/bin/sh"
-	for p in env timeout xargs nice taskset chrt unshare nsenter setsid flock; do
-		src=$(real_program $p) && put "$src" "$(command -v $p)"
-	done
-	[ -x "$TOP/build/txpace" ] && put "$TOP/build/txpace" /build/txpace
-	for p in "$TOP"/build/tests/test_bpf_*; do
+	[ -x "$BUILDDIR/txpace" ] && put "$BUILDDIR/txpace" /build/txpace
+	for p in "$BUILDDIR"/tests/test_bpf_*; do
 		case $p in *.d) continue ;; esac
 		[ -f "$p" ] && [ -x "$p" ] && put "$p" "/build/tests/${p##*/}"
 	done
@@ -420,6 +606,7 @@ run() {
 		--timeout) timeout=${2:?--timeout SEC}; shift 2 ;;
 		--mem) mem=${2:?--mem MB}; shift 2 ;;
 		--modules) MODULES+=" ${2?--modules \"NAME...\"}"; shift 2 ;;
+		--arch) GUEST_ARCH=${2:?--arch amd64|arm64|armhf}; set_arch; shift 2 ;;
 		--verbose | -v) verbose=1; shift ;;
 		-h | --help) usage 0 ;;
 		--) shift; break ;;
@@ -431,7 +618,7 @@ run() {
 	script=$1
 	shift
 	[ -f "$script" ] || die "no such script: $script"
-	command -v "$QEMU" >/dev/null || die "no $QEMU (apt-get install qemu-system-x86)"
+	command -v "$QEMU" >/dev/null || die "no $QEMU (apt-get install $QEMU_PKG)"
 	[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
 	prepare
 	trap cleanup EXIT
@@ -441,15 +628,11 @@ run() {
 	build_initramfs "$script" "$@"
 	mkfifo "$WORK/console"
 	# softlockup_panic: a kernel that soft-locks ends the run at once (panic=-1, -no-reboot)
-	# instead of at --timeout, its messages on the console.
-	# tsc=reliable: TCG's rdtsc reads the host's TSC, the same counter on every vCPU, but the
-	# kernel's synchronisation check fails on the emulation's skew and falls back to the HPET,
-	# whose every read is an emulated MMIO access and a syscall: with the TSC, clock_gettime is
-	# a vDSO call (~80 ns instead of ~900 ns) and 1 ms wake-ups are late by less (p99 ~0.3 ms
-	# instead of ~0.8 ms). Still, time here is good to about a millisecond, not microseconds.
-	"$QEMU" -accel tcg -cpu max -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
+	# instead of at --timeout, its messages on the console. (The TSC note: set_arch.) Still,
+	# time here is good to about a millisecond, not microseconds.
+	"$QEMU" "${QEMU_ARGS[@]}" -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
 		-serial stdio -monitor none -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd" \
-		-append "console=ttyS0 panic=-1 softlockup_panic=1 tsc=reliable$([ "$verbose" -eq 1 ] || echo ' quiet')" \
+		-append "console=$CONSOLE panic=-1 softlockup_panic=1${APPEND:+ $APPEND}$([ "$verbose" -eq 1 ] || echo ' quiet')" \
 		</dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
 	QEMU_PID=$!
 	exec 3<"$WORK/console"
@@ -518,6 +701,14 @@ run() {
 	return 1
 }
 
+while [ $# -gt 0 ]; do
+	case $1 in
+	--arch) GUEST_ARCH=${2:?--arch amd64|arm64|armhf}; shift 2 ;;
+	--arch=*) GUEST_ARCH=${1#--arch=}; shift ;;
+	*) break ;;
+	esac
+done
+set_arch
 case ${1:-} in
 -h | --help | help) usage 0 ;;
 prepare)

@@ -9,8 +9,9 @@ PKGS=(
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libssl-dev libavahi-client-dev
 	libclang-rt-14-dev
-	# the guest kernel for fq/etf tests (scripts/guest.sh)
-	qemu-system-x86 busybox-static
+	# the guest kernel for fq/etf tests (scripts/guest.sh), and the ARM guests (--arch arm64,
+	# armhf: their kernels and programs are downloaded into the cache, not installed)
+	qemu-system-x86 qemu-system-arm busybox-static
 	# the simulated Wi-Fi link in the guest (tests/guest/wifi.sh): an access point, a station
 	hostapd wpasupplicant iw
 	# runtime + tests

@@ -71,6 +71,24 @@ for stamp in bpf txtime; do
 done
 jq -r '"edt-bpf SND-launch us: p50 \(.stamps_us.snd.p50) p99 \(.stamps_us.snd.p99) max \(.stamps_us.snd.max)"' "$T/edt-bpf.json"
 
+# the classic tracepoint (no kernel BTF: the Raspberry Pi's path) with a sender on time from
+# its first packet (--start-at, well after the set-up) and every packet held by fq (--lead 200:
+# handed over 200 ms before it leaves, while the next 200 pass tc egress): the skb->data offset
+# must still be found from the first packets, so every hand-off is counted. (It was looked for
+# as the data pointer tc egress saw last, under fq always a later packet's: found only when a
+# late packet left at once, as the first ones of a sender that starts late do.)
+measure classic
+TXPACE_NO_BTF=1 ip netns exec tx $TXPACE send --quiet --backend edt --watch --lookahead 400 --lead 200 \
+	--start-at $(( ${EPOCHREALTIME%.*} + 10 )) --seconds 1 \
+	--report "$T/classic.json" 192.168.67.2:5004 tone:440 2>"$T/classic.err"
+rc=$?
+endrx
+jqc "classic tracepoint, packets held 200 ms by fq: exit $rc; all 1000 handed over and counted, none early" \
+	"$T/classic.json" '(.kernel.setup | test("\\(tracepoint\\)")) and .complete and .kernel.xmit_seen == 1000 and .kernel.xmit_error_us.count == 1000 and .early == 0'
+jqc "classic tracepoint: the receiver got all 1000" "$T/classic.rx" '.packets == 1000 and .lost == 0'
+snap >"$T/after-classic"
+cmp -s "$T/before" "$T/after-classic" && pass "classic tracepoint: restored exactly" || fail "classic tracepoint: restored exactly"
+
 # an L3 link: an ipip tunnel over the veth. Its packets start at the IP header (no Ethernet
 # header), where the egress program used to find nothing to stamp, so fq let them all go at
 # once, --lead early, and the run still said exit 0

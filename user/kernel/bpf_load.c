@@ -132,64 +132,98 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /*
- * The tracepoint program reads net:net_dev_start_xmit as struct txp_tp_start_xmit lays it out
- * (a 64-bit kernel's). Check that against tracefs's format file before attaching: a kernel that
- * records it differently (a 32-bit kernel's 4-byte skbaddr, a changed event) would otherwise be
- * read wrong in silence. @return 0, or -EPROTO with @why naming the first field that differs
+ * The fields the classic tracepoint programs read, where each record layout has them: txp_xmit
+ * reads struct txp_tp_start_xmit (a 64-bit kernel's), txp_xmit32 struct txp_tp_start_xmit32.
  */
-static int tp_format_check(char *why, size_t len)
+#define TP_FIELD(t, f, size) { #f, offsetof(struct t, f), size }
+static const struct tp_field {
+	const char *name;
+	unsigned off, size;
+} tp_fields[2][5] = {
+	{ TP_FIELD(txp_tp_start_xmit, skbaddr, 8), TP_FIELD(txp_tp_start_xmit, protocol, 2),
+	  TP_FIELD(txp_tp_start_xmit, network_offset, 4),
+	  TP_FIELD(txp_tp_start_xmit, transport_offset_valid, 1),
+	  TP_FIELD(txp_tp_start_xmit, transport_offset, 4) },
+	{ TP_FIELD(txp_tp_start_xmit32, skbaddr, 4), TP_FIELD(txp_tp_start_xmit32, protocol, 2),
+	  TP_FIELD(txp_tp_start_xmit32, network_offset, 4),
+	  TP_FIELD(txp_tp_start_xmit32, transport_offset_valid, 1),
+	  TP_FIELD(txp_tp_start_xmit32, transport_offset, 4) },
+};
+#define TP_NFIELDS (sizeof(tp_fields[0]) / sizeof(tp_fields[0][0]))
+
+/* Read the offset and size of each field in tp_fields from a format file. @return fields found */
+static unsigned tp_read_format(FILE *f, unsigned off[TP_NFIELDS], unsigned size[TP_NFIELDS])
 {
-	static const struct {
-		const char *name;
-		unsigned off, size;
-	} want[] = {
-		{ "skbaddr", offsetof(struct txp_tp_start_xmit, skbaddr), 8 },
-		{ "protocol", offsetof(struct txp_tp_start_xmit, protocol), 2 },
-		{ "network_offset", offsetof(struct txp_tp_start_xmit, network_offset), 4 },
-		{ "transport_offset_valid", offsetof(struct txp_tp_start_xmit, transport_offset_valid), 1 },
-		{ "transport_offset", offsetof(struct txp_tp_start_xmit, transport_offset), 4 },
-	};
-	/* (TXPACE_TP_FORMAT: another format file, for the tests of a kernel that differs) */
-	const char *path = getenv("TXPACE_TP_FORMAT");
-	FILE *f = fopen(path ? path : "/sys/kernel/tracing/events/net/net_dev_start_xmit/format", "r");
 	char line[512];
 	unsigned seen = 0;
 
-	if (!f) {
-		snprintf(why, len, "no format file for net:net_dev_start_xmit in tracefs: %s",
-			 strerror(errno));
-		return -errno;
-	}
 	while (fgets(line, sizeof(line), f)) {
-		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		for (size_t i = 0; i < TP_NFIELDS; i++) {
 			char pat[64];
 			const char *p;
-			unsigned off, size;
 
-			snprintf(pat, sizeof(pat), " %s;", want[i].name);
+			snprintf(pat, sizeof(pat), " %s;", tp_fields[0][i].name);
 			p = strstr(line, pat);
-			if (!p || sscanf(strstr(p, "offset:") ? strstr(p, "offset:") : "",
-					 "offset:%u; size:%u;", &off, &size) != 2) {
-				continue;
+			p = p ? strstr(p, "offset:") : NULL;
+			if (p && sscanf(p, "offset:%u; size:%u;", &off[i], &size[i]) == 2) {
+				seen |= 1u << i;
 			}
-			if (off != want[i].off || size != want[i].size) {
-				snprintf(why, len, "net:net_dev_start_xmit records %s at offset %u (%u "
-					 "bytes) here, txpace reads it at %u (%u bytes)", want[i].name, off,
-					 size, want[i].off, want[i].size);
-				fclose(f);
-				return -EPROTO;
-			}
-			seen |= 1u << i;
 		}
 	}
+	return seen;
+}
+
+/*
+ * Which record layout the kernel writes for net:net_dev_start_xmit, from its tracefs format
+ * file (@path; NULL: tracefs's, or TXPACE_TP_FORMAT's for the tests of a kernel that differs):
+ * the classic tracepoint programs read it at fixed offsets, so one that is neither layout would
+ * be read wrong in silence. @return the kernel's pointer size (8 or 4), or -errno (-EPROTO: @why
+ * names the first field that differs from the closest layout)
+ */
+int kpace_tp_layout(const char *path, char *why, size_t len)
+{
+	const char *env = getenv("TXPACE_TP_FORMAT");
+	unsigned off[TP_NFIELDS] = { 0 }, size[TP_NFIELDS] = { 0 }, seen, best = 0, nbad[2] = { 0 };
+	int first[2] = { -1, -1 };
+	FILE *f;
+
+	if (!path) {
+		path = env ? env : "/sys/kernel/tracing/events/net/net_dev_start_xmit/format";
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		int rc = -errno;
+
+		snprintf(why, len, "no format file for net:net_dev_start_xmit in tracefs: %s",
+			 strerror(errno));
+		return rc;
+	}
+	seen = tp_read_format(f, off, size);
 	fclose(f);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	for (size_t i = 0; i < TP_NFIELDS; i++) {
 		if (!(seen & (1u << i))) {
-			snprintf(why, len, "net:net_dev_start_xmit has no field %s here", want[i].name);
+			snprintf(why, len, "net:net_dev_start_xmit has no field %s here", tp_fields[0][i].name);
 			return -EPROTO;
 		}
 	}
-	return 0;
+	for (unsigned l = 0; l < 2; l++) {
+		for (size_t i = 0; i < TP_NFIELDS; i++) {
+			if (off[i] != tp_fields[l][i].off || size[i] != tp_fields[l][i].size) {
+				nbad[l]++;
+				first[l] = first[l] < 0 ? (int)i : first[l];
+			}
+		}
+		if (!nbad[l]) {
+			return l ? 4 : 8;
+		}
+	}
+	best = nbad[1] < nbad[0];
+	const struct tp_field *w = &tp_fields[best][first[best]];
+
+	snprintf(why, len, "net:net_dev_start_xmit records %s at offset %u (%u bytes) here, txpace "
+		 "reads it at %u (%u bytes)", w->name, off[first[best]], size[first[best]], w->off,
+		 w->size);
+	return -EPROTO;
 }
 
 /*
@@ -232,30 +266,69 @@ static int attach_btf_xmit(struct kpace *k)
 	return 0;
 }
 
-/* The classic net:net_dev_start_xmit tracepoint, its record layout checked first. */
-static int attach_tracepoint(struct kpace *k, char *err, size_t errlen)
+/* libbpf finds the tracepoint's id in tracefs: mounted for the reads only. @return 1: unmount */
+static int tracefs_for_now(struct kpace *k)
 {
-	/* libbpf finds the tracepoint's id in tracefs: mount it for the attach only */
-	int mounted = ensure_fs(k, "/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, 0);
-	char fwhy[200] = "";
-	int frc = tp_format_check(fwhy, sizeof(fwhy)), rc = 0;
+	return ensure_fs(k, "/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, 0);
+}
 
-	if (!frc) {
-		k->tp_link = bpf_program__attach_tracepoint(k->skel->progs.txp_xmit, "net",
-							     "net_dev_start_xmit");
-		rc = k->tp_link ? 0 : -errno;
-	}
+/* Before loading: which classic tracepoint program fits the kernel's record (tp_psize). */
+static void tp_select(struct kpace *k)
+{
+	int mounted = tracefs_for_now(k), rc;
+
+	rc = kpace_tp_layout(NULL, k->tp_why, sizeof(k->tp_why));
+	k->tp_psize = rc > 0 ? (unsigned)rc : 0;
+	k->tp_rc = rc < 0 ? rc : 0;
 	if (mounted == 1) {
 		umount2("/sys/kernel/tracing", MNT_DETACH);
 	}
-	if (frc) {
-		return kpace_fail(err, errlen, frc, "cannot --watch: %s", fwhy);
+}
+
+/* The classic net:net_dev_start_xmit tracepoint: the program for the kernel's record layout. */
+static int attach_tracepoint(struct kpace *k, char *err, size_t errlen)
+{
+	struct bpf_program *p = k->tp_psize == 4 ? k->skel->progs.txp_xmit32 : k->skel->progs.txp_xmit;
+	int mounted, rc;
+
+	if (!k->tp_psize) {
+		return kpace_fail(err, errlen, k->tp_rc, "cannot --watch: %s", k->tp_why);
+	}
+	mounted = tracefs_for_now(k);
+	k->tp_link = bpf_program__attach_tracepoint(p, "net", "net_dev_start_xmit");
+	rc = k->tp_link ? 0 : -errno;
+	if (mounted == 1) {
+		umount2("/sys/kernel/tracing", MNT_DETACH);
 	}
 	if (rc) {
 		return kpace_fail(err, errlen, rc, "cannot attach to the net:net_dev_start_xmit "
 				  "tracepoint: %s", strerror(-rc));
 	}
 	return 0;
+}
+
+#define ENOTSUPP_KERNEL 524	/* the kernel's internal ENOTSUPP, which bpf() passes on */
+#define JIT_REFUSES "the BPF JIT cannot compile them (ENOTSUPP: 32-bit ARM's has no BPF atomics); " \
+	"with net.core.bpf_jit_enable=0 the interpreter runs them"
+
+/*
+ * The kernel interprets BPF programs (no JIT, or net.core.bpf_jit_enable=0, 32-bit ARM's
+ * default): txp_egress, loaded alone, has no machine code. (The sysctl itself is not visible
+ * from a network namespace other than the first.)
+ */
+static int interpreted(void)
+{
+	struct tc_egress *s = tc_egress__open_and_load();
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int r = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (s && !bpf_obj_get_info_by_fd(bpf_program__fd(s->progs.txp_egress), &info, &len)) {
+		r = info.xlated_prog_len && !info.jited_prog_len;
+	}
+	tc_egress__destroy(s);
+	return r;
 }
 
 /* Open and load tc_egress (the watchdog's programs only with --watch), map the schedule ring. */
@@ -265,22 +338,22 @@ static int load_objects(struct kpace *k, char *err, size_t errlen)
 	struct tc_egress *s;
 	int rc;
 
+	libbpf_set_print(log_libbpf);	/* (its messages at -v only: the error below says why) */
 	s = tc_egress__open();
 	if (!s) {
 		return kpace_fail(err, errlen, -errno, "cannot open the BPF object: %s",
 				  strerror(errno));
 	}
 	k->skel = s;
-	if (!c->watch) {
-		bpf_program__set_autoload(s->progs.txp_egress_watch, false);
-		bpf_program__set_autoload(s->progs.txp_xmit, false);
-		bpf_map__set_autocreate(s->maps.watch, false);
-	}
+	/* (txp_egress always; the others only when used: "?" in their section names) */
+	bpf_program__set_autoload(s->progs.txp_egress_watch, k->timer);
+	bpf_map__set_autocreate(s->maps.watch, k->timer);
+	bpf_program__set_autoload(s->progs.txp_xmit, c->watch && k->tp_psize == 8);
+	bpf_program__set_autoload(s->progs.txp_xmit32, c->watch && k->tp_psize == 4);
 	rc = tc_egress__load(s);
 	if (rc) {
-		return kpace_fail(err, errlen, rc, "cannot load txpace's BPF programs: %s%s",
-				  strerror(-rc),
-				  c->watch ? " (the watchdog needs bpf_timer, kernel >= 5.15)" : "");
+		return kpace_fail(err, errlen, rc, "cannot load txpace's BPF programs: %s",
+				  rc == -ENOTSUPP_KERNEL ? JIT_REFUSES : strerror(-rc));
 	}
 	k->flows_fd = bpf_map__fd(s->maps.flows);
 	k->wstats_fd = bpf_map__fd(s->maps.wstats);
@@ -359,15 +432,18 @@ int kpace_load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 	char why[160], pp[256];
 	int rc;
 
+	k->timer = c->watch && kpace_probe_timer_abs(why, sizeof(why));
+	if (c->watch && !k->timer) {
+		pr_warn("%s; recording driver hand-off times only", why);
+	}
+	if (c->watch) {
+		tp_select(k);
+	}
 	rc = load_objects(k, err, errlen);
 	rc = rc ? rc : register_flow(k, fd, err, errlen);
 	rc = rc ? rc : pin_maps(k, err, errlen);
 	if (rc) {
 		return rc;
-	}
-	k->timer = c->watch && kpace_probe_timer_abs(why, sizeof(why));
-	if (c->watch && !k->timer) {
-		pr_warn("%s; recording driver hand-off times only", why);
 	}
 	prog = k->timer ? k->skel->progs.txp_egress_watch : k->skel->progs.txp_egress;
 	snprintf(pp, sizeof(pp), "%s/%s", k->pin_dir, bpf_program__name(prog));
@@ -438,9 +514,23 @@ int kpace_probe_timer_abs(char *why, size_t len)
 	int ok = 0;
 
 	libbpf_set_print(log_libbpf);
-	s = tc_egress__open_and_load();
-	if (!s) {
-		snprintf(why, len, "no bpf_timer here (kernel < 5.15): %s", strerror(errno));
+	s = tc_egress__open();
+	if (s) {
+		bpf_program__set_autoload(s->progs.txp_egress_watch, true);
+	}
+	if (!s || tc_egress__load(s)) {
+		int e = errno;
+
+		tc_egress__destroy(s);
+		if (e == ENOTSUPP_KERNEL) {
+			snprintf(why, len, "no deadline watchdog: %s", JIT_REFUSES);
+		} else if (e == EINVAL && interpreted()) {
+			/* (the interpreter refuses programs with callbacks, such as a bpf_timer's) */
+			snprintf(why, len, "no deadline watchdog: its timer callback needs the BPF JIT, "
+				 "which is off here (net.core.bpf_jit_enable=0)");
+		} else {
+			snprintf(why, len, "no bpf_timer here (kernel < 5.15): %s", strerror(e));
+		}
 		return 0;
 	}
 	/* a canned IPv4 UDP/RTP packet of a registered flow whose slot is 1 s ahead */

@@ -49,6 +49,9 @@ struct kpace {
 	char event_msg[160];
 	int link_down;
 	int timer;		/* the deadline watchdog runs (bpf_timer with BPF_F_TIMER_ABS) */
+	unsigned tp_psize;	/* the tracepoint record's pointer size, 8 or 4 (0: neither layout) */
+	int tp_rc;		/* else why not: -errno, and tp_why */
+	char tp_why[200];
 	int64_t txtime_offset;	/* software etf dequeues delta early: times are shifted by delta */
 	int prog_fd;		/* the egress program attached */
 	int64_t next_check;	/* when to check that our qdisc and filter are still there */
@@ -106,6 +109,12 @@ int kpace_load_bpf(struct kpace *k, int fd, char *err, size_t errlen);
 void kpace_bpf_free(struct kpace *k);
 /** Once a second: is the tracepoint's skb->data offset still right? (found again if not) */
 void kpace_verify_data_off(struct kpace *k);
+/**
+ * The record layout of the net:net_dev_start_xmit tracepoint in the format file @path (NULL:
+ * tracefs's, mounted, or $TXPACE_TP_FORMAT). @return the kernel's pointer size it implies (8 or
+ * 4), or -errno (-EPROTO: a layout that is neither, @why names the field)
+ */
+int kpace_tp_layout(const char *path, char *why, size_t len);
 /** Remove the pins under @dir, the directory, and the pin root when it is empty. */
 void kpace_rm_pins(const char *dir);
 
