@@ -271,19 +271,26 @@ int txp_egress_watch(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/* The flow's UDP ports (network order) at @p + @toff: is @p the packet's data pointer? */
-static __always_inline int ports_at(__u64 p, __s32 toff, __u32 ports)
+/*
+ * Is @p the packet's data pointer: the flow's UDP ports (network order) at @p + @toff, and an IP
+ * header of version @v at @p + @noff?
+ */
+static __always_inline int flow_at(__u64 p, __s32 noff, __s32 toff, __u32 ports, __u8 v)
 {
 	__u32 got = 0;
+	__u8 vb = 0;
 
 	return p && bpf_probe_read_kernel(&got, sizeof(got), (const void *)(long)p + toff) == 0 &&
-	       got == ports;
+	       got == ports &&
+	       bpf_probe_read_kernel(&vb, sizeof(vb), (const void *)(long)p + noff) == 0 &&
+	       vb >> 4 == v;
 }
 
 /*
  * Without kernel BTF the offset of skb->data is not known: find it in the sk_buff of one of
  * the flow's packets at the driver, as the pointer-sized field whose transport header (the
- * tracepoint's transport_offset after it) holds the flow's UDP ports. What is found does not
+ * tracepoint's transport_offset after it) holds the flow's UDP ports, after an IP header of
+ * the packet's version (at network_offset). What is found does not
  * depend on when the packet is handed over (fq holds each one for --lead, while later ones pass
  * tc egress). At most 63 fields, each a pointer and 4 bytes after it, only while the flow's
  * packets pass tc egress and the offset is not known yet (for the first packets, or after
@@ -291,20 +298,22 @@ static __always_inline int ports_at(__u64 p, __s32 toff, __u32 ports)
  * @psize: the kernel's pointer size (8, or 4 on a 32-bit kernel, whose pointers are 4-byte
  * aligned there)
  */
-static __always_inline __u32 find_data_off(const void *skb, __s32 toff, __u32 ports,
-					   const __u32 psize)
+static __always_inline __u32 find_data_off(const void *skb, __s32 noff, __s32 toff,
+					   __u32 ports, __u8 v, const __u32 psize)
 {
 	for (__u32 i = psize; i < 256; i += psize) {
 		if (psize == 4) {
 			__u32 p = 0;
 
-			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 &&
+			    flow_at(p, noff, toff, ports, v)) {
 				return i;
 			}
 		} else {
 			__u64 p = 0;
 
-			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 && ports_at(p, toff, ports)) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), skb + i) == 0 &&
+			    flow_at(p, noff, toff, ports, v)) {
 				return i;
 			}
 		}
@@ -321,7 +330,8 @@ static __always_inline int hand_off(__u64 skbaddr, __s32 noff, __s32 toff, __u16
 	const void *skb = (const void *)(long)skbaddr;
 	__u64 data = 0;
 
-	if (!c || toff < 0 || toff > 128 || (proto != ETH_P_IP && proto != ETH_P_IPV6)) {
+	if (!c || toff < 0 || toff > 128 || noff < 0 || noff > 64 ||
+	    (proto != ETH_P_IP && proto != ETH_P_IPV6)) {
 		return 0;
 	}
 	off = c->skb_data_off;
@@ -331,7 +341,7 @@ static __always_inline int hand_off(__u64 skbaddr, __s32 noff, __s32 toff, __u16
 		}
 		__builtin_memcpy(&ports, &c->cal_sport, 2);
 		__builtin_memcpy((__u8 *)&ports + 2, &c->cal_dport, 2);
-		off = find_data_off(skb, toff, ports, psize);
+		off = find_data_off(skb, noff, toff, ports, proto == ETH_P_IP ? 4 : 6, psize);
 		if (!off) {
 			return 0;
 		}

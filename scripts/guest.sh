@@ -26,7 +26,8 @@
 #	On ARM: build/ARCH/txpace as /build/txpace and build/ARCH/tests/test_bpf_* in
 #	/build/tests/, jq too, the programs from the cached tree of that architecture's packages,
 #	and the libraries of every ELF file (their DT_NEEDED, found in the host's multiarch
-#	directories, where the cross build's -dev packages put them, then in that tree).
+#	directories, where the cross build's -dev packages put them, then in that tree): an
+#	EXTRA program must be built for the guest's architecture.
 #
 # Environment: TXPACE_GUEST_ARCH (as --arch; default amd64), TXPACE_GUEST_CACHE (default
 # /var/cache/txpace-guest; an ARM guest's is that with -arm64 or -armhf after it),

@@ -170,7 +170,8 @@ static struct tc_egress *load_all(const struct bpf_object_open_opts *oo, int *wa
 			return NULL;
 		}
 		printf("test_bpf_egress: no BPF JIT here (net.core.bpf_jit_enable = 0): the "
-		       "interpreter refuses the watchdog's timer callback; its checks are skipped\n");
+		       "interpreter refuses the watchdog's timer callback; its checks are "
+		       "skipped\n");
 	}
 	return NULL;
 }

@@ -202,7 +202,8 @@ int kpace_tp_layout(const char *path, char *why, size_t len)
 	fclose(f);
 	for (size_t i = 0; i < TP_NFIELDS; i++) {
 		if (!(seen & (1u << i))) {
-			snprintf(why, len, "net:net_dev_start_xmit has no field %s here", tp_fields[0][i].name);
+			snprintf(why, len, "net:net_dev_start_xmit has no field %s here",
+				 tp_fields[0][i].name);
 			return -EPROTO;
 		}
 	}
@@ -288,7 +289,8 @@ static void tp_select(struct kpace *k)
 /* The classic net:net_dev_start_xmit tracepoint: the program for the kernel's record layout. */
 static int attach_tracepoint(struct kpace *k, char *err, size_t errlen)
 {
-	struct bpf_program *p = k->tp_psize == 4 ? k->skel->progs.txp_xmit32 : k->skel->progs.txp_xmit;
+	struct bpf_program *p = k->tp_psize == 4 ? k->skel->progs.txp_xmit32
+						 : k->skel->progs.txp_xmit;
 	int mounted, rc;
 
 	if (!k->tp_psize) {
@@ -308,8 +310,9 @@ static int attach_tracepoint(struct kpace *k, char *err, size_t errlen)
 }
 
 #define ENOTSUPP_KERNEL 524	/* the kernel's internal ENOTSUPP, which bpf() passes on */
-#define JIT_REFUSES "the BPF JIT cannot compile them (ENOTSUPP: 32-bit ARM's has no BPF atomics); " \
-	"with net.core.bpf_jit_enable=0 the interpreter runs them"
+#define JIT_REFUSES                                                                        \
+	"the BPF JIT cannot compile them (ENOTSUPP: 32-bit ARM's has no BPF atomics); with " \
+	"net.core.bpf_jit_enable=0 the interpreter runs them"
 
 /*
  * The kernel interprets BPF programs (no JIT, or net.core.bpf_jit_enable=0, 32-bit ARM's
@@ -525,9 +528,9 @@ int kpace_probe_timer_abs(char *why, size_t len)
 		if (e == ENOTSUPP_KERNEL) {
 			snprintf(why, len, "no deadline watchdog: %s", JIT_REFUSES);
 		} else if (e == EINVAL && interpreted()) {
-			/* (the interpreter refuses programs with callbacks, such as a bpf_timer's) */
-			snprintf(why, len, "no deadline watchdog: its timer callback needs the BPF JIT, "
-				 "which is off here (net.core.bpf_jit_enable=0)");
+			/* (the interpreter refuses programs with callbacks: a bpf_timer's) */
+			snprintf(why, len, "no deadline watchdog: its timer callback needs the BPF "
+				 "JIT, which is off here (net.core.bpf_jit_enable=0)");
 		} else {
 			snprintf(why, len, "no bpf_timer here (kernel < 5.15): %s", strerror(e));
 		}
