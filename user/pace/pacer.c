@@ -463,7 +463,8 @@ static void *pacer_main(void *arg)
 		struct pkt *pk = next_packet(p);
 		int64_t deadline, t0;
 
-		if (!pk) {
+		/* aborted: the rest of the ring stays unsent (a wait cut short must not send early) */
+		if (!pk || atomic_load(&p->abort)) {
 			break;
 		}
 		if (p->be->kernel) {
@@ -489,6 +490,9 @@ static void *pacer_main(void *arg)
 			}
 		}
 		p->be->wait(p, deadline);
+		if (atomic_load(&p->abort)) {
+			break;
+		}
 		t0 = clock_ns(p->cfg.clock);
 		publish(p, pk, launch_mono(p, pk));
 		rc = xmit(p, pk, 0);
