@@ -33,7 +33,8 @@ msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 # Every external library is found here, in one place.
-PKGS	:= libavformat libavcodec libavutil libswresample libmnl libcrypto avahi-client libbpf
+PKGS	:= libavformat libavcodec libavutil libswresample libmnl libcrypto avahi-client libbpf \
+	   libsodium libplist-2.0 libcap
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

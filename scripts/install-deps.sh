@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libssl-dev libavahi-client-dev
-	libclang-rt-14-dev
+	libsodium-dev libplist-dev libcap-dev libclang-rt-14-dev
 	# the guest kernel for fq/etf tests (scripts/guest.sh), and the ARM guests (--arch arm64,
 	# armhf: their kernels and programs are downloaded into the cache, not installed)
 	qemu-system-x86 qemu-system-arm busybox-static
@@ -18,6 +18,8 @@ PKGS=(
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	shairport-sync avahi-daemon dbus nftables linuxptp
+	# least privilege (setcap, setpriv) and the AirPlay 2 test peer (ChaCha20-Poly1305, Ed25519)
+	libcap2-bin util-linux python3-cryptography
 	# cross builds for the Raspberry Pi (make cross), their unit tests under qemu-user
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static
 	# packaging (make deb: debian/) and the install test (test_install.sh: a minimal tree made
@@ -30,7 +32,8 @@ PKGS=(
 CROSS_ARCHES=(arm64 armhf)
 for a in "${CROSS_ARCHES[@]}"; do
 	for p in libbpf-dev libelf-dev zlib1g-dev libmnl-dev libavformat-dev libavcodec-dev \
-		 libavutil-dev libswresample-dev libssl-dev libavahi-client-dev; do
+		 libavutil-dev libswresample-dev libssl-dev libavahi-client-dev libsodium-dev libplist-dev \
+		 libcap-dev; do
 		PKGS+=("$p:$a")
 	done
 done

@@ -50,6 +50,8 @@ verdict "layout: only user/encode/crypto* includes libsodium or OpenSSL" \
 verdict "layout: only user/source/ includes libavformat or libswresample" \
 	$(only '(libavformat|libswresample)/' '^user/source/')
 verdict "layout: only user/proto/ includes avahi" $(only 'avahi-' '^user/proto/')
+verdict "layout: only user/proto/plist.c includes libplist" $(only 'plist/' '^user/proto/plist\.c$')
+verdict "layout: only user/core/caps.c includes libcap" $(only 'sys/capability\.h' '^user/core/caps\.c$')
 
 # sizes
 verdict "layout: no file under user/ is over 700 lines" \
