@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* txpace list: the AirPlay receivers that mDNS shows, as text or JSON. */
+/* txpace list: the AirPlay 1 and 2 receivers that mDNS shows, as text or JSON. */
 #include <errno.h>
 #include <stdio.h>
 
@@ -18,24 +18,58 @@ struct listing {
 	struct json *j;
 };
 
-static void print_one(void *ctx, const struct raop_service *s)
+static void print_json(struct json *j, const struct airplay_rx *r)
+{
+	char a[96], a2[96], feat[160], hex[24];
+
+	net_fmt(r->has_raop ? &r->raop_addr : &r->ap2_addr, a, sizeof(a));
+	net_fmt(&r->ap2_addr, a2, sizeof(a2));
+	airplay_features_str(r->features, feat, sizeof(feat));
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->features);
+	json_obj(j, NULL);
+	json_str(j, "name", r->name);
+	json_str(j, "service", r->raop_service);
+	json_str(j, "host", r->host);
+	json_str(j, "address", a);
+	json_bool(j, "airplay1", r->has_raop);
+	json_bool(j, "airplay2", r->has_ap2);
+	json_str(j, "airplay2_address", r->has_ap2 ? a2 : NULL);
+	json_str(j, "profile", airplay_rx_profile(r));
+	json_str(j, "features", r->features_known ? hex : NULL);
+	json_str(j, "features_decoded", feat);
+	json_bool(j, "ptp", !!(r->features & AP_FEAT_PTP));
+	json_bool(j, "transient_pairing", !!(r->features & AP_FEAT_TRANSIENT_PAIRING));
+	json_bool(j, "homekit_pairing", !!(r->features & AP_FEAT_HK_PAIRING));
+	json_bool(j, "buffered_audio", !!(r->features & AP_FEAT_BUFFERED_AUDIO));
+	json_bool(j, "pin_required", !!(r->flags & AP_FLAG_PIN_REQUIRED));
+	json_str(j, "deviceid", r->deviceid);
+	json_str(j, "pk", r->pk);
+	json_str(j, "model", r->model);
+	json_str(j, "et", r->et);
+	json_str(j, "cn", r->cn);
+	json_str(j, "md", r->md);
+	json_end(j, '}');
+}
+
+static void print_one(void *ctx, const struct airplay_rx *r)
 {
 	struct listing *l = ctx;
-	char a[96];
+	char a[96], feat[160];
 
-	net_fmt(&s->addr, a, sizeof(a));
 	if (l->json) {
-		json_obj(l->j, NULL);
-		json_str(l->j, "name", s->name);
-		json_str(l->j, "service", s->full);
-		json_str(l->j, "host", s->host);
-		json_str(l->j, "address", a);
-		json_str(l->j, "et", s->et);
-		json_str(l->j, "cn", s->cn);
-		json_str(l->j, "md", s->md);
-		json_end(l->j, '}');
-	} else {
-		printf("%-24s %-28s et=%s cn=%s md=%s  (%s)\n", s->name, a, s->et, s->cn, s->md, s->host);
+		print_json(l->j, r);
+		fflush(stdout);
+		return;
+	}
+	net_fmt(r->has_raop ? &r->raop_addr : &r->ap2_addr, a, sizeof(a));
+	airplay_features_str(r->features, feat, sizeof(feat));
+	printf("%-24s %-22s AirPlay %s%s%s  --to uses %s  (%s)\n", r->name, a,
+	       r->has_raop ? "1" : "", r->has_raop && r->has_ap2 ? "+" : "", r->has_ap2 ? "2" : "",
+	       airplay_rx_profile(r), r->host);
+	printf("    features %s  deviceid %s%s%s\n", feat[0] ? feat : "-",
+	       r->deviceid[0] ? r->deviceid : "-", r->pk[0] ? "  pk " : "", r->pk);
+	if (r->has_raop) {
+		printf("    raop et=%s cn=%s md=%s\n", r->et, r->cn, r->md);
 	}
 	fflush(stdout);
 }
