@@ -55,6 +55,25 @@ int rtsp_fd(const struct rtsp *c);
 short rtsp_events(const struct rtsp *c);
 /** @return the socket's local address (what the receiver sees as us) */
 const struct net_addr *rtsp_local(const struct rtsp *c);
+/*
+ * An encrypted connection (AirPlay 2 after pairing): every request queued from then on is sealed
+ * whole by @seal, and every byte read is opened by @open before the response parser sees it.
+ * @seal writes the sealed form of @len bytes to @out (at most @cap). @return its length, or -errno
+ * @open takes @len received bytes (keeping a partial block for the next call) and writes the
+ *       plaintext to @out (at most @cap, which is at least @len). @return its length (0: only a
+ *       partial block so far), or -EBADMSG (forged or corrupt: the connection ends)
+ * @overhead the most bytes sealing adds to @len bytes
+ */
+struct rtsp_cipher {
+	long (*seal)(void *ctx, const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+	long (*open)(void *ctx, const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+	size_t (*overhead)(void *ctx, size_t len);
+	void *ctx;
+};
+
+/** From the next request on, everything goes through @ci (NULL: clear again). @ci is copied. */
+void rtsp_set_cipher(struct rtsp *c, const struct rtsp_cipher *ci);
+
 /** Set headers sent with every request ("Name: value\r\n..."), e.g. Session, User-Agent. */
 void rtsp_set_common(struct rtsp *c, const char *headers);
 /**

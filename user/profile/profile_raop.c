@@ -9,7 +9,7 @@
  *
  * This file is the profile_ops: raop_open() in named steps, the main loop's duties, the end of
  * the session and its report. The steps live in raop_session.c (RTSP), raop_ports.c (control and
- * timing ports, syncs) and raop_rtx.c (retransmits); the state is struct raop (raop_priv.h).
+ * timing ports, syncs) and rtx.c (retransmits); the state is struct raop (raop_priv.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -176,7 +176,7 @@ static int raop_start(void *priv, struct schedule *s, int64_t earliest, char *er
 	now = mono_ns();
 	s->start_ns = earliest > now + 50 * NSEC_PER_MSEC ? earliest : now + 50 * NSEC_PER_MSEC;
 	r->sched = s;
-	tbucket_init(&r->rtx_bucket, RTX_RATE, RTX_BURST, now);
+	rtx_init(&r->rtx, r->ctl_fd, &r->peer, &r->ctl_peer, r->rname, now);
 	raop_send_sync(r, s, now);
 	r->next_sync = now + NSEC_PER_SEC;
 	r->next_keepalive = now + r->keepalive_ns;
@@ -209,7 +209,7 @@ static int raop_service(void *priv, const struct schedule *s, int64_t now, int64
 	int rc;
 
 	raop_on_timing(r);
-	raop_on_control(r);
+	rtx_serve(&r->rtx, r->d->hist, NULL, NULL);
 	rc = rtsp_service(r->rtsp);
 	if (rc) {
 		return raop_rtsp_failed(r, rc, err, errlen);
@@ -276,7 +276,7 @@ static int drain(struct raop *r, char *err, size_t errlen)
 
 		poll(pfd, (nfds_t)n, wait_ms(rtsp_deadline(r->rtsp), mono_ns()));
 		raop_on_timing(r);
-		raop_on_control(r);
+		rtx_serve(&r->rtx, r->d->hist, NULL, NULL);
 		rc = rtsp_service(r->rtsp);
 		if (rc) {
 			return raop_rtsp_failed(r, rc, err, errlen);
@@ -362,7 +362,7 @@ static int raop_complete(void *priv)
 {
 	struct raop *r = priv;
 
-	return r->rtx_missed == 0;
+	return r->rtx.missed == 0;
 }
 
 static void raop_report(void *priv, struct json *j)
@@ -379,20 +379,11 @@ static void raop_report(void *priv, struct json *j)
 	json_uint(j, "syncs", r->syncs);
 	json_uint(j, "flushes", r->flushes);
 	json_uint(j, "keepalives", r->keepalives);
-	json_uint(j, "retransmit_requests", r->rtx_requests);
-	json_uint(j, "retransmit_packets", r->rtx_packets);
-	json_uint(j, "retransmits_served", r->rtx_served);
-	json_uint(j, "retransmits_missed", r->rtx_missed);
-	json_uint(j, "retransmits_over_limit", r->rtx_over_limit);
-	json_uint(j, "retransmit_requests_clamped", r->rtx_clamped);
-	json_uint(j, "retransmit_packets_cut", r->rtx_cut);
-	json_uint(j, "retransmit_limit_per_s", RTX_RATE);
-	json_uint(j, "retransmit_burst", RTX_BURST);
+	rtx_report(&r->rtx, j);
 	json_uint(j, "control_port", r->ctl_port);
 	json_uint(j, "timing_port", r->tim_port);
 	json_uint(j, "receiver_control_port", raop_port_of(&r->ctl_peer));
 	json_uint(j, "receiver_timing_port", r->tim_peer_known ? raop_port_of(&r->tim_peer) : 0);
-	json_uint(j, "control_strangers_refused", r->ctl_strangers);
 	json_uint(j, "timing_strangers_refused", r->tim_strangers);
 	json_end(j, '}');
 }
@@ -401,14 +392,10 @@ static void raop_summary(void *priv, FILE *f)
 {
 	struct raop *r = priv;
 
-	fprintf(f, "retransmit requests %" PRIu64 " for %" PRIu64 " packets: served %" PRIu64
-	       ", missed %" PRIu64 ", over the limit (%d/s, burst %d) %" PRIu64
-	       ", beyond the history %" PRIu64 " (in %" PRIu64 " requests)\n", r->rtx_requests,
-	       r->rtx_packets, r->rtx_served, r->rtx_missed, RTX_RATE, RTX_BURST, r->rtx_over_limit,
-	       r->rtx_cut, r->rtx_clamped);
-	if (r->ctl_strangers || r->tim_strangers) {
+	rtx_summary(&r->rtx, f);
+	if (r->rtx.strangers || r->tim_strangers) {
 		fprintf(f, "refused, not from the receiver: control packets %" PRIu64
-		       ", timing packets %" PRIu64 "\n", r->ctl_strangers, r->tim_strangers);
+		       ", timing packets %" PRIu64 "\n", r->rtx.strangers, r->tim_strangers);
 	}
 }
 

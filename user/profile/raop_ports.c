@@ -2,7 +2,7 @@
 /*
  * Profile raop, the control and timing ports: bound on the RTSP connection's address, open to the
  * receiver alone. The timing port answers its timing requests (to the port SETUP named); the
- * control port carries the syncs from the schedule (and the retransmits, raop_rtx.c).
+ * control port carries the syncs from the schedule (and the retransmits, rtx.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -119,17 +119,7 @@ void raop_send_sync(struct raop *r, const struct schedule *s, int64_t now)
 int raop_from_receiver(struct raop *r, const struct sockaddr_storage *from, socklen_t fl,
 		       const char *port, uint64_t *strangers)
 {
-	struct net_addr a = { *from, fl };
-	char s[80];
-
-	if (net_same_host(&r->peer, (const struct sockaddr *)from, fl)) {
-		return 1;
-	}
-	if (!(*strangers)++) {
-		pr_warn("ignoring %s packets from %s: not the receiver %s", port,
-			net_fmt(&a, s, sizeof(s)), r->rname);
-	}
-	return 0;
+	return rtx_from_receiver(&r->peer, from, fl, port, r->rname, strangers);
 }
 
 void raop_on_timing(struct raop *r)

@@ -2,7 +2,7 @@
 /*
  * Profile raop, inside: the session state shared by its files. profile_raop.c (the profile_ops),
  * raop_session.c (the RTSP negotiation and its answers), raop_ports.c (the control and timing
- * ports: timing replies, syncs), raop_rtx.c (retransmits from history); the wire formats are
+ * ports: timing replies, syncs), rtx.c (retransmits from history, shared with airplay2); the wire formats are
  * public, in txpace/raop.h (raop_wire.c).
  */
 #ifndef TXPACE_RAOP_PRIV_H
@@ -20,24 +20,10 @@
 #include "txpace/sched.h"
 #include "txpace/stop.h"
 #include "txpace/tbucket.h"
+#include "rtx.h"
 
 #define RAOP_RATE 44100
 #define RECEIVER_LATENCY 11025	/* what receivers add themselves when they do not say */
-/*
- * Retransmitted packets: at most RTX_RATE a second, RTX_BURST at once. A receiver re-asks a
- * handful of packets after a loss (shairport-sync asks for each gap a few times while its play
- * time nears); even a receiver that lost every packet (44100 / 352 = 125 a second) and asked
- * each back once stays within twice the stream rate, which RTX_RATE allows. The burst is a
- * second of audio: what a one-second drop-out asks back at once. Whatever the requests say, the
- * resends then stay under 250 x 1.4 KB = 350 KB/s, twice the stream itself.
- */
-#define RTX_RATE 250
-#define RTX_BURST 128
-/* the most packets one request is served from (the history holds 2 s: 255 packets) */
-#define RTX_WINDOW_MAX 1024
-/* datagrams read per port per service call, so a flood cannot hold off syncs and keep-alives */
-#define UDP_BUDGET 64
-
 struct raop {
 	const txp_stop_flag *stop;	/* the caller's stop request (profile_opts) */
 	struct rtsp *rtsp;
@@ -61,12 +47,9 @@ struct raop {
 	uint64_t keepalives;
 	int first_sync;
 	const struct schedule *sched;	/* set at start */
-	uint16_t rtx_seq;
-	struct tbucket rtx_bucket;
-	uint64_t timing_replies, syncs, rtx_requests, rtx_packets, rtx_served, rtx_missed;
-	uint64_t rtx_clamped, rtx_cut;		/* requests cut to the history, packets cut off */
-	uint64_t rtx_over_limit;		/* packets refused by the rate limit */
-	uint64_t ctl_strangers, tim_strangers;	/* datagrams from other hosts, dropped */
+	struct rtx rtx;			/* retransmits (and the control port's strangers) */
+	uint64_t timing_replies, syncs;
+	uint64_t tim_strangers;		/* timing datagrams from other hosts, dropped */
 	uint64_t payload_bytes, packets, flushes;
 	int paused;			/* flushed, no syncs until the stream restarts */
 };
@@ -110,9 +93,5 @@ void raop_send_sync(struct raop *r, const struct schedule *s, int64_t now);
 /** Answer the timing requests waiting on the timing port (at most UDP_BUDGET). */
 void raop_on_timing(struct raop *r);
 
-/* raop_rtx.c */
-
-/** Serve the retransmit requests waiting on the control port (at most UDP_BUDGET). */
-void raop_on_control(struct raop *r);
 
 #endif

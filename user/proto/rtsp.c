@@ -38,6 +38,7 @@ struct rtsp {
 	char buf[RTSP_MAX_MSG + 1];
 	size_t have;		/* bytes in buf */
 	size_t consumed;	/* answers handled, dropped at the start of the next rtsp_service() */
+	struct rtsp_cipher ci;	/* .seal set: an encrypted connection */
 };
 
 static char *find_crlf(char *p, char *end)
@@ -292,6 +293,66 @@ static int write_head(struct rtsp *c)
 	return 0;
 }
 
+/* Replace @q's message by its sealed form (in the order requests are queued: one counter). */
+static int seal_msg(struct rtsp *c, struct rtsp_req *q)
+{
+	size_t cap = q->len + c->ci.overhead(c->ci.ctx, q->len);
+	uint8_t *out = malloc(cap);
+	long n = out ? c->ci.seal(c->ci.ctx, (const uint8_t *)q->msg, q->len, out, cap) : -ENOMEM;
+
+	if (n < 0 || (size_t)n > cap) {
+		free(out);
+		return -EIO;
+	}
+	free(q->msg);
+	q->msg = (char *)out;
+	q->len = (size_t)n;
+	return 0;
+}
+
+void rtsp_set_cipher(struct rtsp *c, const struct rtsp_cipher *ci)
+{
+	if (ci) {
+		c->ci = *ci;
+	} else {
+		c->ci = (struct rtsp_cipher){ 0 };
+	}
+}
+
+/*
+ * Read what the socket has into buf at have (at most @room bytes of plaintext), through the
+ * cipher when there is one. @return bytes added (0 for a partial block), or as recv(): -1 with
+ * errno, or -ECONNRESET (closed), -EBADMSG (a forged block), -E2BIG (no room)
+ */
+static long read_some(struct rtsp *c, size_t room)
+{
+	uint8_t raw[4096];
+	ssize_t got;
+	long n;
+
+	if (!c->ci.open) {
+		got = recv(c->fd, c->buf + c->have, room, 0);
+		return got == 0 ? -ECONNRESET : got;
+	}
+	/*
+	 * Opened blocks are shorter than sealed ones, but a partial block from the last read adds
+	 * up to one block (1024 + 18 bytes): read at most @room less that.
+	 */
+	if (room <= 2048) {
+		return -E2BIG;
+	}
+	room -= 2048;
+	got = recv(c->fd, raw, room < sizeof(raw) ? room : sizeof(raw), 0);
+	if (got <= 0) {
+		return got == 0 ? -ECONNRESET : got;
+	}
+	n = c->ci.open(c->ci.ctx, raw, (size_t)got, (uint8_t *)c->buf + c->have, room);
+	if (n < 0) {
+		return -EBADMSG;
+	}
+	return n;
+}
+
 int rtsp_send(struct rtsp *c, const char *method, const char *uri, const char *extra,
 	      const char *ctype, const void *body, size_t blen, rtsp_reply_fn cb, void *arg)
 {
@@ -326,6 +387,10 @@ int rtsp_send(struct rtsp *c, const char *method, const char *uri, const char *e
 	memcpy(q->msg, head, (size_t)n);
 	if (body) {
 		memcpy(q->msg + n, body, blen);
+	}
+	if (c->ci.seal && seal_msg(c, q)) {
+		free(q->msg);
+		return -EIO;
 	}
 	snprintf(q->method, sizeof(q->method), "%s", method);
 	c->count++;
@@ -396,10 +461,13 @@ int rtsp_service(struct rtsp *c)
 			}
 			break;	/* room at the next call, once the answers before it go */
 		}
-		ssize_t got = recv(c->fd, c->buf + c->have, RTSP_MAX_MSG - c->have, 0);
+		long got = read_some(c, RTSP_MAX_MSG - c->have);
 
-		if (got == 0) {
-			return fail(c, -ECONNRESET);
+		if (got == -ECONNRESET || got == -EBADMSG || got == -E2BIG) {
+			return fail(c, (int)got);
+		}
+		if (c->ci.open && got == 0) {
+			continue;	/* a partial block: read on until the socket is empty */
 		}
 		if (got < 0 && errno == EINTR) {
 			continue;

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * AirPlay 2 realtime audio (stream type 96): the binary-plist bodies of GET /info and the two
+ * SETUPs, and the audio packet's ChaCha20-Poly1305 seal. Parsers take a receiver's bytes (fuzzed:
+ * tests/fuzz/fuzz_ap2.c) and give -EPROTO with one line, never a crash.
+ */
+#ifndef TXPACE_AIRPLAY2_H
+#define TXPACE_AIRPLAY2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AP2_RATE	44100
+#define AP2_SPF		352	/* frames per packet: shairport-sync hard-wires ALAC/44100/16/2/352 */
+#define AP2_TYPE_REALTIME 96
+#define AP2_TYPE_BUFFERED 103
+#define AP2_CT_ALAC	2
+#define AP2_FMT_ALAC_44100_16_2 0x40000
+#define AP2_TAG_LEN	16
+#define AP2_NONCE_TAIL	8
+#define AP2_TRAILER	(AP2_TAG_LEN + AP2_NONCE_TAIL)	/* bytes the seal adds to a packet */
+/* What recent HomePod software accepts (it answers 403 to other agents, owntone#2042). */
+#define AP2_USER_AGENT	"AirPlay/665.13.1"
+
+struct ap2_info {
+	uint64_t features;
+	int features_known;
+	uint32_t status_flags;
+	char device_id[24], name[128], model[64], source_version[32];
+	uint8_t pk[32];
+	int have_pk;
+	double initial_volume;
+	int have_volume;
+};
+
+/** The binary plist of GET /info. @return 0 or -EPROTO with a line */
+int ap2_info_parse(const uint8_t *buf, size_t len, struct ap2_info *out, char *err, size_t errlen);
+
+struct ap2_session_req {
+	const char *name;		/* our name, as the receiver shows it */
+	const char *address;		/* our address on the RTSP connection (timingPeerInfo) */
+	const char *device_id;		/* our "AA:BB:CC:DD:EE:FF" */
+	const char *group_uuid, *session_uuid;
+};
+
+/** SETUP (session) with timingProtocol PTP. @return 0 with @out malloc'd, or -ENOMEM */
+int ap2_session_body(const struct ap2_session_req *r, uint8_t **out, size_t *len);
+
+struct ap2_session_reply {
+	uint16_t event_port, timing_port;
+	char peer_addr[64];		/* timingPeerInfo.Addresses[0], if any */
+};
+
+/**
+ * The answer to SETUP (session). shairport-sync 5 answers 200 with an EMPTY body to what it
+ * refuses (an NTP session among them): an empty or eventPort-less body is a refusal.
+ * @return 0, or -EPROTO with a line
+ */
+int ap2_session_reply_parse(const uint8_t *buf, size_t len, struct ap2_session_reply *out,
+			    char *err, size_t errlen);
+
+struct ap2_stream_req {
+	uint8_t shk[32];		/* the audio key */
+	uint16_t control_port;		/* ours */
+	uint32_t latency_min, latency_max;	/* frames */
+	uint64_t connection_id;
+};
+
+/** SETUP (stream) for realtime ALAC. @return 0 with @out malloc'd, or -ENOMEM */
+int ap2_stream_body(const struct ap2_stream_req *r, uint8_t **out, size_t *len);
+
+struct ap2_stream_reply {
+	uint16_t data_port, control_port;
+};
+
+/** The answer to SETUP (stream): streams[0].dataPort/controlPort. @return 0 or -EPROTO */
+int ap2_stream_reply_parse(const uint8_t *buf, size_t len, struct ap2_stream_reply *out,
+			   char *err, size_t errlen);
+
+/**
+ * Seal an audio packet in place: @pkt holds the 12-byte RTP header and @len - 12 bytes of ALAC;
+ * the payload is encrypted (ChaCha20-Poly1305-IETF, key @shk, AAD = header bytes 4..11) and
+ * followed by the 16-byte tag and the 8 nonce bytes (@nonce, little-endian: the packet's own
+ * number, so a resend is byte-identical). @pkt needs @len + AP2_TRAILER bytes.
+ * @return the sealed length, or -EIO
+ */
+int ap2_seal_audio(const uint8_t shk[32], uint8_t *pkt, size_t len, uint64_t nonce);
+/** The receiver's side (tests): @return the ALAC length in place of the ciphertext, or -EBADMSG */
+int ap2_open_audio(const uint8_t shk[32], uint8_t *pkt, size_t len);
+
+#endif
