@@ -15,49 +15,14 @@
 #include "txpace/crypto.h"
 #include "txpace/discover.h"
 #include "txpace/log.h"
+#include "ap_rtsp.h"
 #include "raop_priv.h"
 
-/*
- * The one line a user needs when an RTSP exchange fails: @rc from the client (@method, the
- * request it was waiting for, may be NULL), or else @resp's status. @return @rc, or -EBUSY,
- * -EACCES, -EPROTO for a refusal, 0 for 200 OK
- */
 static int describe(struct raop *r, const char *method, int rc, const struct rtsp_resp *resp,
 		    char *err, size_t errlen)
 {
-	int mid = r->sched != NULL;	/* once the stream runs */
-
-	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "%s: no answer to %s within %" PRId64 " ms", r->rname,
-			 method ? method : "RTSP", r->timeout_ms);
-	} else if (rc == -ECONNRESET && mid) {
-		snprintf(err, errlen, "%s closed the RTSP connection mid-stream%s%s%s", r->rname,
-			 method ? " (" : "", method ? method : "", method ? " unanswered)" : "");
-	} else if (rc == -ECONNRESET) {
-		snprintf(err, errlen, "%s closed the connection during %s", r->rname,
-			 method ? method : "RTSP");
-	} else if (rc == -EPROTO && method) {
-		snprintf(err, errlen, "%s answered %s with something that is not RTSP", r->rname,
-			 method);
-	} else if (rc == -EPROTO) {
-		snprintf(err, errlen, "%s sent something that is not RTSP", r->rname);
-	} else if (rc) {
-		snprintf(err, errlen, "%s: %s failed: %s", r->rname, method ? method : "RTSP",
-			 strerror(-rc));
-	} else if (resp->status == 453) {
-		snprintf(err, errlen, "%s is busy (453 %s): another sender is playing to it", r->rname,
-			 resp->reason);
-		rc = -EBUSY;
-	} else if (resp->status == 401) {
-		snprintf(err, errlen, "%s wants a password (401), which txpace does not support",
-			 r->rname);
-		rc = -EACCES;
-	} else if (resp->status != 200) {
-		snprintf(err, errlen, "%s refused %s%s: %d %s", r->rname, method,
-			 mid ? " mid-stream" : "", resp->status, resp->reason);
-		rc = -EPROTO;
-	}
-	return rc;
+	return ap_rtsp_describe(r->rname, r->sched != NULL, r->timeout_ms, method, rc, resp, err,
+				errlen);
 }
 
 /* One RTSP exchange of the session's setup (nothing else to serve yet: it may block). */
