@@ -47,6 +47,15 @@ int net_udp_listen(const struct net_addr *local, const struct net_addr *group, c
 int net_udp_listen_from(const struct net_addr *local, const struct net_addr *group,
 			const struct net_addr *source, const char *iface);
 
+/** @return the port of @a (host order) */
+uint16_t net_port(const struct net_addr *a);
+void net_set_port(struct net_addr *a, int port);
+/**
+ * A non-blocking UDP socket bound to @local's address on a port the kernel picks (@port gets it):
+ * the AirPlay control and timing ports. @return the socket or a negative errno
+ */
+int net_udp_ephemeral(const struct net_addr *local, uint16_t *port);
+
 struct msghdr;
 /** @return the SO_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or now without one */
 int64_t net_rx_stamp(struct msghdr *msg);

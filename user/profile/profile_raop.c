@@ -69,7 +69,7 @@ static int open_audio(struct raop *r, const struct profile_opts *o, struct strea
 	struct net_tx_opts to = { o->iface, -1, (int)o->dscp, -1 };
 
 	d->dest = r->peer;
-	raop_set_port(&d->dest, r->srv_port);
+	net_set_port(&d->dest, r->srv_port);
 	d->fd = net_udp_connect(&d->dest, &to);
 	if (d->fd < 0) {
 		snprintf(err, errlen, "cannot send audio to %s: %s", r->rname, strerror(-d->fd));
@@ -382,8 +382,8 @@ static void raop_report(void *priv, struct json *j)
 	rtx_report(&r->rtx, j);
 	json_uint(j, "control_port", r->ctl_port);
 	json_uint(j, "timing_port", r->tim_port);
-	json_uint(j, "receiver_control_port", raop_port_of(&r->ctl_peer));
-	json_uint(j, "receiver_timing_port", r->tim_peer_known ? raop_port_of(&r->tim_peer) : 0);
+	json_uint(j, "receiver_control_port", net_port(&r->ctl_peer));
+	json_uint(j, "receiver_timing_port", r->tim_peer_known ? net_port(&r->tim_peer) : 0);
 	json_uint(j, "timing_strangers_refused", r->tim_strangers);
 	json_end(j, '}');
 }

@@ -35,46 +35,13 @@ static int64_t ntp_now_ns(const struct raop *r, int64_t mono)
 	return mono + r->ntp_base;
 }
 
-uint16_t raop_port_of(const struct net_addr *a)
-{
-	return ntohs(a->ss.ss_family == AF_INET ? ((const struct sockaddr_in *)&a->ss)->sin_port
-						: ((const struct sockaddr_in6 *)&a->ss)->sin6_port);
-}
-
-void raop_set_port(struct net_addr *a, int port)
-{
-	if (a->ss.ss_family == AF_INET) {
-		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
-	} else {
-		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
-	}
-}
-
-/* A UDP socket on @local's address (the RTSP connection's), any free port: not on every address. */
-static int udp_bound(const struct net_addr *local, uint16_t *port)
-{
-	struct net_addr a = *local;
-	int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	raop_set_port(&a, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a.ss, a.len) ||
-	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len)) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		return -errno;
-	}
-	*port = ntohs(a.ss.ss_family == AF_INET ? ((struct sockaddr_in *)&a.ss)->sin_port
-						: ((struct sockaddr_in6 *)&a.ss)->sin6_port);
-	return fd;
-}
-
 int raop_open_ports(struct raop *r, char *err, size_t errlen)
 {
-	r->ctl_fd = udp_bound(rtsp_local(r->rtsp), &r->ctl_port);
-	r->tim_fd = udp_bound(rtsp_local(r->rtsp), &r->tim_port);
+	r->ctl_fd = net_udp_ephemeral(rtsp_local(r->rtsp), &r->ctl_port);
+	r->tim_fd = net_udp_ephemeral(rtsp_local(r->rtsp), &r->tim_port);
 	if (r->ctl_fd < 0 || r->tim_fd < 0) {
-		snprintf(err, errlen, "cannot open the control and timing ports: %s", strerror(errno));
+		snprintf(err, errlen, "cannot open the control and timing ports: %s",
+			 strerror(-(r->ctl_fd < 0 ? r->ctl_fd : r->tim_fd)));
 		return r->ctl_fd < 0 ? r->ctl_fd : r->tim_fd;
 	}
 	pr_debug("raop: control port %u, timing port %u", r->ctl_port, r->tim_port);

@@ -81,8 +81,6 @@ int raop_rtsp_failed(struct raop *r, int rc, char *err, size_t errlen);
 
 /* raop_ports.c: the control and timing ports */
 
-uint16_t raop_port_of(const struct net_addr *a);
-void raop_set_port(struct net_addr *a, int port);
 /** Bind the control and timing ports on the RTSP connection's local address. */
 int raop_open_ports(struct raop *r, char *err, size_t errlen);
 /** Only the receiver may talk to us: @return 1 for its datagrams, else 0 (counted, logged once) */

@@ -222,7 +222,7 @@ int raop_setup(struct raop *r, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	r->ctl_peer = r->peer;
-	raop_set_port(&r->ctl_peer, transport_port(t, "control_port") > 0
+	net_set_port(&r->ctl_peer, transport_port(t, "control_port") > 0
 				    ? transport_port(t, "control_port") : r->srv_port);
 	/*
 	 * Timing replies go to the timing port the receiver named, as retransmits go to its control
@@ -232,7 +232,7 @@ int raop_setup(struct raop *r, char *err, size_t errlen)
 	r->tim_peer = r->peer;
 	r->tim_peer_known = transport_port(t, "timing_port") > 0;
 	if (r->tim_peer_known) {
-		raop_set_port(&r->tim_peer, transport_port(t, "timing_port"));
+		net_set_port(&r->tim_peer, transport_port(t, "timing_port"));
 	}
 	snprintf(r->transport, sizeof(r->transport), "%s", t);
 	v = rtsp_header(&resp, "Session");

@@ -274,3 +274,37 @@ int64_t net_rx_stamp(struct msghdr *msg)
 	}
 	return clock_ns(CLOCK_REALTIME);
 }
+
+uint16_t net_port(const struct net_addr *a)
+{
+	return ntohs(a->ss.ss_family == AF_INET ? ((const struct sockaddr_in *)&a->ss)->sin_port
+						: ((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
+void net_set_port(struct net_addr *a, int port)
+{
+	if (a->ss.ss_family == AF_INET) {
+		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
+	} else {
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
+	}
+}
+
+int net_udp_ephemeral(const struct net_addr *local, uint16_t *port)
+{
+	struct net_addr a = *local;
+	int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	net_set_port(&a, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a.ss, a.len) ||
+	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len)) {
+		int e = -errno;
+
+		if (fd >= 0) {
+			close(fd);
+		}
+		return e;
+	}
+	*port = net_port(&a);
+	return fd;
+}
