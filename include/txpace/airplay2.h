@@ -88,4 +88,17 @@ int ap2_seal_audio(const uint8_t shk[32], uint8_t *pkt, size_t len, uint64_t non
 /** The receiver's side (tests): @return the ALAC length in place of the ciphertext, or -EBADMSG */
 int ap2_open_audio(const uint8_t shk[32], uint8_t *pkt, size_t len);
 
+struct profile_opts;
+
+/**
+ * `txpace pair`: PIN pair-setup (M1-M6) with the receiver @o names (to_name or dest_s), asking it
+ * to show a PIN first (POST /pair-pin-start); the receiver's key is stored in @o->pair_dir under
+ * its device id (written to @id), and later streams pair-verify with it.
+ * @return 0, or -errno with the one line in @err (wrong PIN, refused, unreachable, ...)
+ */
+int airplay2_pair_pin(const struct profile_opts *o, const char *pin, char *id, size_t idcap,
+		      char *err, size_t errlen);
+/** Forget the receiver stored under @id. @return 0, -ENOENT, or -errno with a line */
+int airplay2_unpair(const struct profile_opts *o, const char *id, char *err, size_t errlen);
+
 #endif

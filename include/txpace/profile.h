@@ -34,6 +34,7 @@ struct profile_opts {
 	enum alac_mode alac;
 	int64_t timeout_ms;	/* for answers from the receiver */
 	int64_t keepalive_ns;	/* raop: RTSP keep-alive interval */
+	const char *pair_dir;	/* airplay2: the pairing store (NULL: /var/lib/txpace) */
 	/* aes67 */
 	const char *ptp_socket;
 	long ptp_domain;	/* 0..127: in every management request to ptp4l and in the SDP */
@@ -110,6 +111,6 @@ struct profile_ops {
 	void (*close)(void *p);
 };
 
-extern const struct profile_ops profile_rtp, profile_aes67, profile_raop;
+extern const struct profile_ops profile_rtp, profile_aes67, profile_raop, profile_airplay2;
 
 #endif

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "stream_opts.h"
 #include "txpace/clock.h"
+#include "txpace/discover.h"
 #include "txpace/log.h"
 #include "txpace/stream.h"
 
@@ -20,13 +21,14 @@ struct send_args {
 	const char *report_path;
 	int64_t mediaclk_offset;
 	int quiet;
+	int profile_set;	/* --profile given: --to NAME does not choose one */
 };
 
 enum {
 	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
 	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE, O_STAMP, O_LEAD, O_WATCH, O_GRACE, O_FQ_HORIZON,
-	O_KEEP_PS, O_ETF_DELTA,
+	O_KEEP_PS, O_ETF_DELTA, O_PAIR_DIR,
 };
 
 /* (short names for the table) */
@@ -36,13 +38,14 @@ enum {
 #define SEC NSEC_PER_SEC
 
 const char cmd_send_synopsis[] =
-	"[options] DEST[:PORT] SOURCE   (raop: [options] --to NAME SOURCE)\n\n"
+	"[options] DEST[:PORT] SOURCE   (raop, airplay2: [options] --to NAME SOURCE)\n\n"
 	"  DEST      rtp: unicast or multicast IPv4/IPv6 address, port 5004 by default\n"
 	"            raop: the receiver's address, port 5000 by default\n"
+	"            airplay2: the receiver's address, port 7000 by default\n"
 	"  SOURCE    a file FFmpeg reads, '-' for raw PCM on stdin, tone:HZ, sweep, ramp";
 
 const struct cli_opt cmd_send_opts[] = {
-	CLI_OPT_WORDS("profile", O_PROFILE, "NAME", "rtp (default), aes67, or raop (AirPlay 1)", "rtp aes67 raop"),
+	CLI_OPT_WORDS("profile", O_PROFILE, "NAME", "rtp (default), aes67, raop (AirPlay 1) or airplay2 (with --to NAME: airplay2 where the receiver has it, else raop)", "rtp aes67 raop airplay2"),
 	CLI_OPT_WORDS("format", SO_FORMAT, "L16|L24", "rtp: sample format (default L24)", "L16 L24"),
 	CLI_OPT_CALL("rate", required_argument, SO_RATE, "HZ", "rtp: sample rate 8000..192000 (default 48000)"),
 	CLI_OPT_CALL("channels", required_argument, SO_CHANNELS, "N", "rtp: channels 1..8 (default 2)"),
@@ -63,17 +66,19 @@ const struct cli_opt cmd_send_opts[] = {
 		ARGS, mediaclk_offset, 0, UINT32_MAX),
 	CLI_OPT_CALL("sap-interval", required_argument, SO_SAP, "S", "aes67: SAP announcement every S seconds, 0 = none (default 30)"),
 	CLI_OPT_CALL("name", required_argument, SO_NAME, "TEXT", "rtp, aes67: the session name in SDP/SAP (default txpace)"),
-	CLI_OPT_STR("to", O_TO, "NAME", "raop: the receiver called NAME on the network (mDNS); no DEST then",
+	CLI_OPT_STR("to", O_TO, "NAME", "raop, airplay2: the receiver called NAME on the network (mDNS); no DEST then",
 		ARGS, cfg.p.to_name),
-	CLI_OPT_CALL("volume", required_argument, O_VOLUME, "DB", "raop: volume -30..0 dB, -144 = mute (default: leave it)"),
-	CLI_OPT_DUR("latency", O_LATENCY, "T", "raop: playback latency 0.5s..10s (default 2s)",
+	CLI_OPT_CALL("volume", required_argument, O_VOLUME, "DB", "raop, airplay2: volume -30..0 dB, -144 = mute (default: leave it)"),
+	CLI_OPT_DUR("latency", O_LATENCY, "T", "raop, airplay2: playback latency 0.5s..10s (default 2s)",
 		ARGS, cfg.p.latency_ns, SEC / 2, 10 * SEC, SEC),
 	CLI_OPT_SET("encrypt", O_ENCRYPT, "raop: AES-encrypt the audio (for receivers that require it)",
 		ARGS, cfg.p.encrypt),
-	CLI_OPT_WORDS("alac", O_ALAC, "MODE", "raop: compressed (default, FFmpeg's encoder) or escape (uncompressed)", "compressed escape"),
+	CLI_OPT_WORDS("alac", O_ALAC, "MODE", "raop, airplay2: compressed (default, FFmpeg's encoder) or escape (uncompressed)", "compressed escape"),
 	CLI_OPT_DUR("keepalive", O_KEEPALIVE, "S", "raop: RTSP keep-alive every S seconds 1..600 (default 25; HomePods drop silent sessions after ~30 s)",
 		ARGS, cfg.p.keepalive_ns, SEC, 600 * SEC, SEC),
-	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop: wait at most MS for each answer of the receiver 100..60000 (default 5000)",
+	CLI_OPT_STR("pair-dir", O_PAIR_DIR, "DIR", "airplay2: where txpace pair keeps the keys (default /var/lib/txpace)",
+		ARGS, cfg.p.pair_dir),
+	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop, airplay2: wait at most MS for each answer of the receiver 100..60000 (default 5000)",
 		ARGS, cfg.p.timeout_ms, 100, 60000),
 	CLI_OPT_STR("input-format", O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2",
 		ARGS, cfg.input_format),
@@ -132,8 +137,9 @@ static int pick(const struct cli *c, const char *opt, const char *arg, const cha
 /* --profile, --alac, --backend, --stamp: one word of a list. */
 static int send_word(struct cli *c, int key, const char *arg, struct send_args *a)
 {
-	static const char *const profiles[] = { "rtp", "raop", "aes67", NULL };
-	static const struct profile_ops *const ops[] = { &profile_rtp, &profile_raop, &profile_aes67 };
+	static const char *const profiles[] = { "rtp", "raop", "aes67", "airplay2", NULL };
+	static const struct profile_ops *const ops[] = { &profile_rtp, &profile_raop, &profile_aes67,
+							 &profile_airplay2 };
 	static const char *const alac[] = { "compressed", "escape", NULL };
 	static const char *const backends[] = { "auto", "edt", "etf", "rt", "sleep", NULL };
 	static const char *const stamps[] = { "bpf", "txtime", NULL };
@@ -141,9 +147,10 @@ static int send_word(struct cli *c, int key, const char *arg, struct send_args *
 
 	switch (key) {
 	case O_PROFILE:
-		i = pick(c, "profile", arg, profiles, "rtp, aes67 or raop");
+		i = pick(c, "profile", arg, profiles, "rtp, aes67, raop or airplay2");
 		if (i >= 0) {
 			a->cfg.profile = ops[i];
+			a->profile_set = 1;
 		}
 		break;
 	case O_ALAC:
@@ -217,13 +224,32 @@ static int send_opt(struct cli *c, int key, const char *arg, void *dst)
 	}
 }
 
+/* --to NAME without --profile: AirPlay 2 where the receiver offers it (PTP), else RAOP. */
+static int choose_profile(struct stream_cfg *o)
+{
+	struct airplay_rx rx;
+	char err[256];
+
+	if (discover_find(o->p.to_name, 5000, &cli_stop, &rx, err, sizeof(err))) {
+		fprintf(stderr, "txpace: error: %s\n", err);
+		return -ENOENT;
+	}
+	o->profile = strcmp(airplay_rx_profile(&rx), "airplay2") ? &profile_raop : &profile_airplay2;
+	pr_info("%s: AirPlay %s%s%s: --profile %s", o->p.to_name, rx.has_raop ? "1" : "",
+		rx.has_raop && rx.has_ap2 ? "+" : "", rx.has_ap2 ? "2" : "", o->profile->name);
+	return 0;
+}
+
 /* What the table cannot check: the operands, and options that depend on each other. */
 static int send_check(struct cli *c, struct send_args *a, int argc, char **argv)
 {
 	struct stream_cfg *o = &a->cfg;
 
-	if (o->p.to_name && o->profile != &profile_raop) {
-		cli_usage_error(c, "--to NAME is for --profile raop");
+	if (o->p.to_name && !a->profile_set && choose_profile(o)) {
+		return -EINVAL;
+	}
+	if (o->p.to_name && o->profile != &profile_raop && o->profile != &profile_airplay2) {
+		cli_usage_error(c, "--to NAME is for --profile raop or airplay2");
 		return -EINVAL;
 	}
 	if (argc - optind != (o->p.to_name ? 1 : 2)) {

@@ -14,7 +14,8 @@
 #define CMD(n, what) { #n, cmd_##n, what, cmd_##n##_synopsis, cmd_##n##_opts }
 static const struct cli_cmd cmds[] = {
 	CMD(send, "send an audio stream with precisely paced packets"),
-	CMD(list, "the AirPlay receivers on the network (mDNS)"),
+	CMD(list, "the AirPlay 1 and 2 receivers on the network (mDNS)"),
+	CMD(pair, "pair with an AirPlay 2 receiver that wants a PIN (kept for later streams)"),
 	CMD(relay, "re-time an AES67/RTP stream onto this machine's PTP grid"),
 	CMD(measure, "receive an RTP stream and measure how precisely it was paced"),
 	CMD(demo, "txpace against a plain sleep-loop sender, side by side, in private namespaces"),
