@@ -121,6 +121,7 @@ struct aptp_hdr {
 /* flagField bits (Table 20): octet 0 = bits 8..15 of the 16-bit value */
 #define APTP_FLAG_TWO_STEP 0x0200
 #define APTP_FLAG_UNICAST 0x0400
+#define APTP_FLAG_UTC_VALID 0x0004
 #define APTP_FLAG_PTP_TIMESCALE 0x0008
 
 struct aptp_announce {
