@@ -33,7 +33,7 @@ struct ap2 {
 	const txp_stop_flag *stop;
 	struct rtsp *rtsp;
 	struct hapsec *sec;		/* the encrypted RTSP channel, from pairing on */
-	char rname[160], url[192], local_ip[64], device_id[24];
+	char rname[160], url[192], local_ip[80], device_id[24];
 	char common[320];		/* headers of every request (User-Agent, DACP-ID, ...) */
 	char rerr[256];			/* why an answer mid-stream ended the session */
 	const char *hkp;		/* the X-Apple-HKP header line pairing requests carry */
