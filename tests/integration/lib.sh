@@ -169,6 +169,20 @@ jq_check() { jq -e "$2" "$1" >/dev/null || { echo "jq '$2' false for:" >&2; cat 
 # so nothing is announced outside it. start_airplay NAME [extra general options]
 # sets AP_NS, AP_OUT (the receiver's S16LE output) and AP_LOG.
 AP_NS="txp$$ap"
+# shairport_bin AIRPLAY1|AIRPLAY2: the shairport-sync on this machine that speaks that version
+# (Debian's is AirPlay 1; an AirPlay 2 build, by hand, says "AirPlay2" in its -V)
+shairport_bin() {
+	local c
+	for c in /usr/bin/shairport-sync $(type -ap shairport-sync); do
+		[ -x "$c" ] || continue
+		if "$c" -V 2>&1 | grep -q AirPlay2; then
+			[ "$1" = AIRPLAY2 ] && { echo "$c"; return 0; }
+		else
+			[ "$1" = AIRPLAY1 ] && { echo "$c"; return 0; }
+		fi
+	done
+	return 1
+}
 start_airplay() {
 	local name=$1 extra=${2:-} i
 	AP_OUT=$T/airplay.s16le AP_LOG=$T/airplay.log
@@ -194,7 +208,7 @@ CONF
 	done
 	: >"$AP_OUT"
 	# append mode: a test truncates the output between sessions and it starts again at 0
-	ip netns exec "$AP_NS" shairport-sync -c "$T/rx.conf" -u -vv >>"$AP_OUT" 2>"$AP_LOG" &
+	ip netns exec "$AP_NS" "$(shairport_bin AIRPLAY1)" -c "$T/rx.conf" -u -vv >>"$AP_OUT" 2>"$AP_LOG" &
 	AP_PID=$!
 	PIDS+=("$AP_PID")
 	for i in $(seq 1 200); do
@@ -290,4 +304,34 @@ print(f"played {a / R:.2f} s, silent {(gap_end - gap_start) / R:.2f} s, then {b 
 if a < R or b < R or gap_end - gap_start < R // 5 or not quiet or not (10 * R <= jump <= 14 * R):
     sys.exit("not the expected play / silence / play-after-seek pattern")
 PY
+}
+
+# private_run NS: a process in network namespace NS holding a mount namespace of its own whose
+# /run/dbus and /run/avahi-daemon are empty: a system bus and an avahi-daemon started there
+# (private_mdns) are this test's alone, whatever else runs on the machine. Sets PRIV (its PID);
+# in_priv PID CMD... runs CMD inside. In the background, run `nsenter -F -t PID -m -n CMD... &`
+# itself (not in_priv: a function in the background is a subshell, and $! would be its PID).
+private_run() {
+	ip netns exec "$1" unshare -m --propagation private sh -c \
+		'mount -t tmpfs tmpfs /run/dbus && mkdir -p /run/avahi-daemon &&
+		 mount -t tmpfs tmpfs /run/avahi-daemon && echo ready && exec sleep 86400' \
+		>"$T/priv.$1" 2>&1 &
+	PRIV=$!
+	PIDS+=("$PRIV")
+	wait_grep "$T/priv.$1" ready
+}
+in_priv() { local p=$1; shift; nsenter -F -t "$p" -m -n "$@"; }
+# private_mdns PID: a system bus and avahi-daemon in private_run PID's namespaces
+private_mdns() {
+	local p=$1 i
+	in_priv "$p" dbus-daemon --system --fork --print-pid >"$T/dbus.$p" || return 1
+	PIDS+=("$(head -n 1 "$T/dbus.$p")")
+	nsenter -F -t "$p" -m -n avahi-daemon --no-drop-root --no-chroot -f /dev/null >"$T/avahi.$p" 2>&1 &
+	PIDS+=("$!")
+	for i in $(seq 1 100); do
+		in_priv "$p" test -S /run/avahi-daemon/socket && return 0
+		sleep 0.05
+	done
+	echo "avahi-daemon did not start: $(tail -n 3 "$T/avahi.$p")" >&2
+	return 1
 }

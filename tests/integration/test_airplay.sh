@@ -6,9 +6,11 @@
 # or die mid-stream; and one written from the protocol (raop_rx.py) whose RTSP side goes silent,
 # refuses or answers late mid-stream while it times the timing replies and resends it gets.
 . "$(dirname "$0")/lib.sh"
-for b in shairport-sync avahi-daemon dbus-daemon nft; do
+for b in avahi-daemon dbus-daemon nft; do
 	command -v $b >/dev/null || { fail "airplay" "$b missing (scripts/install-deps.sh)"; exit 1; }
 done
+shairport_bin AIRPLAY1 >/dev/null ||
+	{ fail "airplay" "no AirPlay 1 shairport-sync (Debian's; scripts/install-deps.sh)"; exit 1; }
 start_airplay TestRx || { fail "airplay" "shairport-sync did not start"; exit 1; }
 
 ffmpeg -v error -f lavfi -i "anoisesrc=d=20:c=pink:r=44100:a=0.3:seed=7" -ac 2 -c:a pcm_s16le "$T/in.wav"

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# AirPlay 2 realtime audio: txpace --profile airplay2 against a real receiver when this machine
+# has one (shairport-sync built with AirPlay 2, its -V says "AirPlay2", and nqptp on PATH; not
+# in Debian, so otherwise a SKIP that says so), each in its own network namespace on a veth (the
+# PTP master and nqptp both want UDP 319/320), each with a private system bus and avahi-daemon.
+# Checked: discovery (list, --to choosing airplay2), transient pairing, encrypted RTSP, the PTP
+# master and anchors, output bit-exact to the source (compressed and escape ALAC), 1 % of the
+# audio dropped at the receiver and healed by resends, volume, the receiver dying mid-stream.
+. "$(dirname "$0")/lib.sh"
+for b in avahi-daemon dbus-daemon nft nsenter unshare ffmpeg; do
+	command -v $b >/dev/null || { fail "airplay2" "$b missing (scripts/install-deps.sh)"; exit 1; }
+done
+AP2=$(shairport_bin AIRPLAY2) || AP2=
+if [ -z "$AP2" ] || ! command -v nqptp >/dev/null; then
+	skip "airplay2: real receiver" "no AirPlay 2 receiver on this machine (a shairport-sync whose -V says AirPlay2, with nqptp on PATH; not in Debian 12)"
+	exit 0
+fi
+make_pair || { fail "airplay2" "cannot make the namespaces"; exit 1; }
+private_run "$NS_RX" && RXP=$PRIV && private_mdns "$RXP" || { fail "airplay2" "receiver's mDNS"; exit 1; }
+private_run "$NS_TX" && TXP=$PRIV && private_mdns "$TXP" || { fail "airplay2" "sender's mDNS"; exit 1; }
+
+AP2_OUT=$T/ap2.s16le AP2_LOG=$T/ap2.log
+cat >"$T/ap2.conf" <<CONF
+general = { name = "AP2Rx"; output_backend = "stdout"; mdns_backend = "avahi";
+            ignore_volume_control = "yes"; interpolation = "basic";
+            resync_threshold_in_seconds = 0.0;
+            audio_backend_buffer_desired_length_in_seconds = 0.2; };
+stdout = { output_rate = 44100; output_format = "S16_LE"; };
+CONF
+nsenter -F -t "$RXP" -m -n nqptp >"$T/nqptp.log" 2>&1 &
+PIDS+=("$!")
+# start_ap2: the receiver (again), its output appended to AP2_OUT; AP2_PID
+start_ap2() {
+	local i
+	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u -vv >>"$AP2_OUT" 2>>"$AP2_LOG" &
+	AP2_PID=$!
+	PIDS+=("$AP2_PID")
+	for i in $(seq 1 200); do
+		in_priv "$RXP" ss -Hltn "sport = :7000" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "the AirPlay 2 receiver did not start: $(tail -n 5 "$AP2_LOG")" >&2
+	return 1
+}
+: >"$AP2_OUT"
+start_ap2 || { fail "airplay2" "receiver did not start"; exit 1; }
+VERSION=$("$AP2" -V 2>&1 | head -n 1)
+pass "airplay2: real receiver $VERSION, nqptp $(nqptp -V 2>&1 | head -n 1)"
+
+ffmpeg -v error -f lavfi -i "anoisesrc=d=8:c=pink:r=44100:a=0.3:seed=11" -ac 2 -c:a pcm_s16le "$T/in.wav"
+ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
+ffmpeg -v error -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=3" -ac 2 \
+	-c:a libmp3lame -b:a 192k "$T/in.mp3"
+ffmpeg -v error -i "$T/in.mp3" -ar 44100 -ac 2 -f s16le "$T/mp3.ref"
+
+# ap2_exact REF OUT: OUT holds all of REF (S16LE stereo) bit for bit, found by content (the
+# lead-in silence carries dither)
+ap2_exact() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+pos = out.find(ref[:8192])
+if pos < 0:
+    sys.exit(f"the source's start is not in the receiver's output ({len(out)} bytes)")
+seg = out[pos:pos + len(ref)]
+if seg != ref:
+    i = next((i for i in range(0, min(len(seg), len(ref)), 4) if seg[i:i + 4] != ref[i:i + 4]),
+             len(seg))
+    sys.exit(f"output differs from the source at frame {i // 4} of {len(ref) // 4}")
+PY
+}
+# session NAME REF [send options...]: play to the receiver, its output kept as $T/NAME.out
+session() {
+	local name=$1 ref=$2
+	shift 2
+	: >"$AP2_OUT"
+	if in_priv "$TXP" "$TXPACE" send --quiet --report "$T/$name.json" "$@" 2>"$T/$name.err"; then
+		cp "$AP2_OUT" "$T/$name.out"
+		check "$name: receiver output bit-exact to the source, to the last sample" \
+			ap2_exact "$ref" "$T/$name.out"
+	else
+		fail "$name" "send failed: $(tail -n 3 "$T/$name.err")"
+	fi
+}
+
+# discovery: the receiver advertises _airplay._tcp (and _raop._tcp); list decodes it
+in_priv "$TXP" "$TXPACE" list --json --timeout 5000 >"$T/list.json" 2>"$T/list.err"
+check "list: AP2Rx is AirPlay 2 with PTP and transient pairing, --to would use airplay2" \
+	jq -e >/dev/null 'any(.[]; .name == "AP2Rx" and .airplay2 and .ptp and .transient_pairing and
+		.profile == "airplay2" and (.deviceid | test("^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")) and
+		(.pk | length) == 64 and .airplay2_address == "'$RX4':7000")' "$T/list.json"
+
+# --to NAME without --profile: airplay2 chosen, transient pairing, bit-exact
+session to_name "$T/in.ref" --to AP2Rx "$T/in.wav"
+check "to_name: profile airplay2, transient pairing, PTP master ran, anchors every second" \
+	jq -e >/dev/null '.profile == "airplay2" and .complete and .sent == .packets and
+		.airplay2.pairing == "transient" and .airplay2.anchors >= 8 and
+		.airplay2.ptp.announces >= 8 and .airplay2.ptp.follow_ups >= 60 and
+		.airplay2.ptp.follow_ups == .airplay2.ptp.syncs and .airplay2.ptp.stamps_missing == 0 and
+		.airplay2.rtsp_frames_received > 0 and .airplay2.retransmits_missed == 0' "$T/to_name.json"
+check "receiver: took our clock as its PTP master (nqptp/shairport-sync log)" \
+	grep -q "set_ptp_anchor_info" "$AP2_LOG"
+
+session mp3_escape "$T/mp3.ref" --profile airplay2 --alac escape --volume -12 "$RX4" "$T/in.mp3"
+check "mp3_escape: escape ALAC frames, the volume set" \
+	jq -e >/dev/null '.complete and .airplay2.payload_bytes_per_packet > 1400' "$T/mp3_escape.json"
+
+# 1 % of the audio packets dropped at the receiver: healed by resends, still bit-exact
+in_priv "$RXP" nft -f - <<'NFT'
+table inet txpdrop {
+	chain input { type filter hook input priority 0;
+		ip saddr 192.168.67.1 udp dport != { 319, 320 } meta length > 400 numgen random mod 100 < 1 counter drop; }
+}
+NFT
+session loss "$T/in.ref" --profile airplay2 "$RX4" "$T/in.wav"
+dropped=$(in_priv "$RXP" nft list table inet txpdrop | grep -o 'packets [0-9]*' | awk '{print $2}')
+in_priv "$RXP" nft delete table inet txpdrop
+check "loss: $dropped audio packets dropped at the receiver, every one asked for and resent" \
+	jq -e >/dev/null --argjson d "${dropped:-0}" '$d > 0 and .airplay2.retransmit_requests > 0 and
+		.airplay2.retransmits_served >= $d and .airplay2.retransmits_missed == 0' "$T/loss.json"
+
+# the receiver dies mid-stream: one clear line, non-zero exit
+: >"$AP2_OUT"
+nsenter -F -t "$TXP" -m -n "$TXPACE" send --quiet --profile airplay2 -v "$RX4" "$T/in.wav" \
+	2>"$T/die.log" &
+s=$!
+PIDS+=("$s")
+for i in $(seq 1 300); do [ "$(stat -c %s "$AP2_OUT")" -gt 400000 ] && break; sleep 0.05; done
+kill -9 "$AP2_PID"
+wait "$s"
+rc=$?
+grep -v "^airplay2:\|^pair-setup\|^backend" "$T/die.log" >"$T/die.err"
+if [ $rc -ne 0 ] && [ "$(wc -l <"$T/die.err")" -eq 1 ] && grep -q "closed the RTSP connection" "$T/die.err"; then
+	pass "receiver dies mid-stream: $(cat "$T/die.err")"
+else
+	fail "receiver dies mid-stream" "exit $rc: $(cat "$T/die.err")"
+fi
+exit $FAILED
