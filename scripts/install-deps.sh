@@ -18,6 +18,8 @@ PKGS=(
 	iproute2 procps jq python3 rt-tests ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	shairport-sync avahi-daemon dbus nftables linuxptp
+	# test_aptp.sh: a second, independent PTP decoder (wireshark's dissector)
+	tshark
 	# least privilege (setcap, setpriv) and the AirPlay 2 test peer (ChaCha20-Poly1305, Ed25519)
 	libcap2-bin util-linux python3-cryptography
 	# cross builds for the Raspberry Pi (make cross), their unit tests under qemu-user
@@ -57,6 +59,8 @@ fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture: no (the tests run as root)
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 for a in "${CROSS_ARCHES[@]}"; do
 	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
 		dpkg --add-architecture "$a"

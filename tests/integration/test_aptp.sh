@@ -155,7 +155,7 @@ for m in ("/nqptp T " + sys.argv[1], "/nqptp B"):
 	check "aptp: nqptp's offset puts its clock on our timescale (error $(python3 -c "import sys; e=int(sys.argv[1]); print(e - 2**64 if e >= 2**63 else e)" "${shm_err:-0}") ns)" \
 		within_5ms "${shm_err:-99999999999}"
 	check "aptp: nqptp's wake-up Announces reach us ($(jq .ptp.rx_ptp "$T/nq.json"))" \
-		jq -e '.ptp.rx_ptp >= 1 and .ptp.rx_bad == 0 and .ptp.rx_strangers == 0' "$T/nq.json" >/dev/null
+		jq_check "$T/nq.json" '.ptp.rx_ptp >= 1 and .ptp.rx_bad == 0 and .ptp.rx_strangers == 0'
 	kill "$nq"; wait "$nq" 2>/dev/null
 }
 if ! command -v nqptp >/dev/null; then
