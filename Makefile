@@ -127,6 +127,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(CLI_LIB) $(BUILD)/libtxpace.a $(HDRS) tests/u
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -Iuser/cli -o $@ $< $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
 
+# Drivers of the integration tests: small programs on libtxpace.a (tests/integration/*.c).
+IT_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests-it/%,$(wildcard tests/integration/*.c))
+$(BUILD)/tests-it/%: tests/integration/%.c $(BUILD)/libtxpace.a $(HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
+
 # The SPSC ring and the packet history under ThreadSanitizer stress.
 TSAN_SRCS := user/core/ring.c user/core/history.c user/core/log.c
 $(BUILD)/tests-tsan/test_ring: tests/unit/test_ring.c $(TSAN_SRCS) $(HDRS) tests/unit/unit.h
@@ -176,7 +182,7 @@ $(BUILD)/san/txpace $(SAN_BINS) &: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDR
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" \
 		$(BUILD)/san/txpace $(SAN_BINS)
 
-build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace \
+build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(IT_BINS) $(BUILD)/san/txpace \
 	cross $(DIST) $(DEB_STAMPS)
 
 check: deps
