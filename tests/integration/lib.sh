@@ -307,14 +307,15 @@ PY
 }
 
 # private_run NS: a process in network namespace NS holding a mount namespace of its own whose
-# /run/dbus and /run/avahi-daemon are empty: a system bus and an avahi-daemon started there
+# /run/dbus, /run/avahi-daemon and /dev/shm (nqptp's shared memory) are empty: a system bus and an avahi-daemon started there
 # (private_mdns) are this test's alone, whatever else runs on the machine. Sets PRIV (its PID);
 # in_priv PID CMD... runs CMD inside. In the background, run `nsenter -F -t PID -m -n CMD... &`
 # itself (not in_priv: a function in the background is a subshell, and $! would be its PID).
 private_run() {
 	ip netns exec "$1" unshare -m --propagation private sh -c \
 		'mount -t tmpfs tmpfs /run/dbus && mkdir -p /run/avahi-daemon &&
-		 mount -t tmpfs tmpfs /run/avahi-daemon && echo ready && exec sleep 86400' \
+		 mount -t tmpfs tmpfs /run/avahi-daemon && mount -t tmpfs tmpfs /dev/shm &&
+		 echo ready && exec sleep 86400' \
 		>"$T/priv.$1" 2>&1 &
 	PRIV=$!
 	PIDS+=("$PRIV")

@@ -87,24 +87,26 @@ session() {
 # discovery: the receiver advertises _airplay._tcp (and _raop._tcp); list decodes it
 in_priv "$TXP" "$TXPACE" list --json --timeout 5000 >"$T/list.json" 2>"$T/list.err"
 check "list: AP2Rx is AirPlay 2 with PTP and transient pairing, --to would use airplay2" \
-	jq -e >/dev/null 'any(.[]; .name == "AP2Rx" and .airplay2 and .ptp and .transient_pairing and
+	jq_check "$T/list.json" 'any(.[]; .name == "AP2Rx" and .airplay2 and .ptp and .transient_pairing and
 		.profile == "airplay2" and (.deviceid | test("^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")) and
-		(.pk | length) == 64 and .airplay2_address == "'$RX4':7000")' "$T/list.json"
+		(.pk | length) == 64 and .airplay2_address == "'$RX4':7000")'
 
 # --to NAME without --profile: airplay2 chosen, transient pairing, bit-exact
 session to_name "$T/in.ref" --to AP2Rx "$T/in.wav"
 check "to_name: profile airplay2, transient pairing, PTP master ran, anchors every second" \
-	jq -e >/dev/null '.profile == "airplay2" and .complete and .sent == .packets and
+	jq_check "$T/to_name.json" '.profile == "airplay2" and .complete and .sent == .packets and
 		.airplay2.pairing == "transient" and .airplay2.anchors >= 8 and
 		.airplay2.ptp.announces >= 8 and .airplay2.ptp.follow_ups >= 60 and
 		.airplay2.ptp.follow_ups == .airplay2.ptp.syncs and .airplay2.ptp.stamps_missing == 0 and
-		.airplay2.rtsp_frames_received > 0 and .airplay2.retransmits_missed == 0' "$T/to_name.json"
+		.airplay2.rtsp_frames_received > 0 and .airplay2.retransmits_missed == 0'
 check "receiver: took our clock as its PTP master (nqptp/shairport-sync log)" \
 	grep -q "set_ptp_anchor_info" "$AP2_LOG"
 
 session mp3_escape "$T/mp3.ref" --profile airplay2 --alac escape --volume -12 "$RX4" "$T/in.mp3"
-check "mp3_escape: escape ALAC frames, the volume set" \
-	jq -e >/dev/null '.complete and .airplay2.payload_bytes_per_packet > 1400' "$T/mp3_escape.json"
+check "mp3_escape: escape ALAC frames (uncompressed size)" \
+	jq_check "$T/mp3_escape.json" '.complete and .airplay2.payload_bytes_per_packet > 1400'
+check "mp3_escape: the receiver took the volume (-12 dB) through the encrypted RTSP" \
+	grep -q "volume to -12.000000" "$AP2_LOG"
 
 # 1 % of the audio packets dropped at the receiver: healed by resends, still bit-exact
 in_priv "$RXP" nft -f - <<'NFT'
@@ -116,9 +118,10 @@ NFT
 session loss "$T/in.ref" --profile airplay2 "$RX4" "$T/in.wav"
 dropped=$(in_priv "$RXP" nft list table inet txpdrop | grep -o 'packets [0-9]*' | awk '{print $2}')
 in_priv "$RXP" nft delete table inet txpdrop
-check "loss: $dropped audio packets dropped at the receiver, every one asked for and resent" \
-	jq -e >/dev/null --argjson d "${dropped:-0}" '$d > 0 and .airplay2.retransmit_requests > 0 and
-		.airplay2.retransmits_served >= $d and .airplay2.retransmits_missed == 0' "$T/loss.json"
+d=${dropped:-0}
+check "loss: $d audio packets dropped at the receiver, every one asked for and resent" \
+	jq_check "$T/loss.json" "$d > 0 and .airplay2.retransmit_requests > 0 and
+		.airplay2.retransmits_served >= $d and .airplay2.retransmits_missed == 0"
 
 # the receiver dies mid-stream: one clear line, non-zero exit
 : >"$AP2_OUT"
