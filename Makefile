@@ -127,15 +127,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(CLI_LIB) $(BUILD)/libtxpace.a $(HDRS) tests/u
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -Iuser/cli -o $@ $< $(CLI_LIB) $(BUILD)/libtxpace.a $(LDLIBS)
 
-<<<<<<< HEAD
-# Test drivers: small programs on the library that integration tests run (test_aptp.sh).
+# Test drivers: small programs on the library that integration tests run (test_aptp.sh,
+# test_pair.sh).
 DRIVER_BINS := $(patsubst tests/drivers/%.c,$(BUILD)/drivers/%,$(wildcard tests/drivers/*.c))
 $(BUILD)/drivers/%: tests/drivers/%.c $(BUILD)/libtxpace.a $(HDRS)
-=======
-# Drivers of the integration tests: small programs on libtxpace.a (tests/integration/*.c).
-IT_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests-it/%,$(wildcard tests/integration/*.c))
-$(BUILD)/tests-it/%: tests/integration/%.c $(BUILD)/libtxpace.a $(HDRS)
->>>>>>> pair
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libtxpace.a $(LDLIBS)
 
@@ -188,11 +183,7 @@ $(BUILD)/san/txpace $(SAN_BINS) &: $(LIB_SRCS) $(CLI_SRCS) user/cli/main.c $(HDR
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS) -D_FORTIFY_SOURCE=2" \
 		$(BUILD)/san/txpace $(SAN_BINS)
 
-<<<<<<< HEAD
 build-tests: $(UNIT_BINS) $(DRIVER_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(BUILD)/san/txpace \
-=======
-build-tests: $(UNIT_BINS) $(SAN_BINS) $(BUILD)/tests-tsan/test_ring $(FUZZ_BINS) $(BPF_TESTS) $(IT_BINS) $(BUILD)/san/txpace \
->>>>>>> pair
 	cross $(DIST) $(DEB_STAMPS)
 
 check: deps

@@ -8,7 +8,7 @@
 # every address whatever it is told); a wrong PIN, an already-paired accessory (error 6), a
 # controller it does not know and a stored key that is not the accessory's each give one line.
 . "$(dirname "$0")/lib.sh"
-DRV=${PAIR_DRIVER:-$TOP/build/tests-it/pair_driver}
+DRV=${PAIR_DRIVER:-$TOP/build/drivers/pair_driver}
 NPM_DIR=/var/cache/txpace-npm/pair
 PORT=51826
 PIN=031-45-154
