@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Drive `txpace send --profile raop` on a terminal the way a person would: once the receiver
-has played a few seconds, press space (pause), wait for [paused] (the FLUSH is done), press the
-right arrow (seek +10 s) and space again (resume).
+"""Drive `txpace send --profile raop` (or airplay2) on a terminal the way a person would: once the
+receiver has played a few seconds, press space (pause), wait for [paused] (the FLUSH is done),
+press the right arrow (seek +10 s) and space again (resume).
 
-usage: raop_keys.py NETNS TXPACE SOURCE RECEIVER_OUTPUT REPORT"""
+usage: raop_keys.py NETNS TXPACE SOURCE RECEIVER_OUTPUT REPORT [PROFILE DEST]
+NETNS is a network namespace's name, or nsenter:PID to run in that process's namespaces."""
 import os
 import pty
 import select
@@ -12,9 +13,12 @@ import sys
 import time
 
 ns, txpace, src, out, report = sys.argv[1:6]
+profile, dest = sys.argv[6:8] if len(sys.argv) > 7 else ("raop", "127.0.0.1")
+prefix = (["nsenter", "-F", "-t", ns[8:], "-m", "-n"] if ns.startswith("nsenter:")
+          else ["ip", "netns", "exec", ns])
 master, slave = pty.openpty()
-proc = subprocess.Popen(["ip", "netns", "exec", ns, txpace, "send", "--profile", "raop",
-                         "--report", report, "127.0.0.1", src],
+proc = subprocess.Popen(prefix + [txpace, "send", "--profile", profile,
+                                  "--report", report, dest, src],
                         stdin=slave, stdout=slave, stderr=slave, close_fds=True)
 os.close(slave)
 seen = b""

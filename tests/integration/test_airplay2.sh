@@ -123,6 +123,24 @@ check "loss: $d audio packets dropped at the receiver, every one asked for and r
 	jq_check "$T/loss.json" "$d > 0 and .airplay2.retransmit_requests > 0 and
 		.airplay2.retransmits_served >= $d and .airplay2.retransmits_missed == 0"
 
+# pause, seek and resume from the keyboard: FLUSH, then the stream restarts 10 s further on
+ffmpeg -v error -f lavfi -i "anoisesrc=d=20:c=pink:r=44100:a=0.3:seed=13" -ac 2 -c:a pcm_s16le "$T/in20.wav"
+ffmpeg -v error -i "$T/in20.wav" -f s16le "$T/in20.ref"
+: >"$AP2_OUT"
+if python3 "$(dirname "$0")/raop_keys.py" "nsenter:$TXP" "$TXPACE" "$T/in20.wav" "$AP2_OUT" \
+	"$T/keys.json" airplay2 "$RX4" >"$T/keys.log" 2>&1; then
+	check "pause/seek/resume: FLUSH sent and answered, every built packet left" \
+		jq_check "$T/keys.json" '.airplay2.flushes == 1 and .complete and .sent == .packets and
+			.packets < 2506 - 800 and .airplay2.anchors >= 5'
+	if airplay_seek "$T/in20.ref" "$AP2_OUT" >"$T/seek.txt" 2>&1; then
+		pass "pause/seek/resume: $(cat "$T/seek.txt")"
+	else
+		fail "pause/seek/resume" "$(cat "$T/seek.txt")"
+	fi
+else
+	fail "pause/seek/resume" "$(tail -c 400 "$T/keys.log")"
+fi
+
 # the receiver dies mid-stream: one clear line, non-zero exit
 : >"$AP2_OUT"
 nsenter -F -t "$TXP" -m -n "$TXPACE" send --quiet --profile airplay2 -v "$RX4" "$T/in.wav" \
