@@ -336,3 +336,60 @@ private_mdns() {
 	echo "avahi-daemon did not start: $(tail -n 3 "$T/avahi.$p")" >&2
 	return 1
 }
+
+# start_airplay2 NAME: a real AirPlay 2 receiver (shairport_bin AIRPLAY2, with nqptp) in NS_RX and
+# the sender's side in NS_TX (make_pair: RX4/TX4 on a veth; the PTP master and nqptp both bind
+# UDP 319/320, so never one host), each with a private system bus and avahi-daemon. Sets RXP,
+# TXP (in_priv them), AP2, AP2_OUT (the receiver's S16LE output, appended), AP2_LOG, AP2_PID.
+# restart_airplay2 starts the receiver again.
+start_airplay2() {
+	AP2=$(shairport_bin AIRPLAY2) || { echo "no AirPlay 2 shairport-sync" >&2; return 1; }
+	make_pair || return 1
+	private_run "$NS_RX" && RXP=$PRIV && private_mdns "$RXP" || return 1
+	private_run "$NS_TX" && TXP=$PRIV && private_mdns "$TXP" || return 1
+	AP2_OUT=$T/ap2.s16le AP2_LOG=$T/ap2.log
+	cat >"$T/ap2.conf" <<CONF
+general = { name = "$1"; output_backend = "stdout"; mdns_backend = "avahi";
+            ignore_volume_control = "yes"; interpolation = "basic";
+            resync_threshold_in_seconds = 0.0;
+            audio_backend_buffer_desired_length_in_seconds = 0.2; };
+stdout = { output_rate = 44100; output_format = "S16_LE"; };
+CONF
+	nsenter -F -t "$RXP" -m -n nqptp >"$T/nqptp.log" 2>&1 &
+	PIDS+=("$!")
+	: >"$AP2_OUT"
+	restart_airplay2
+}
+restart_airplay2() {
+	local i
+	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u -vv >>"$AP2_OUT" 2>>"$AP2_LOG" &
+	AP2_PID=$!
+	PIDS+=("$AP2_PID")
+	for i in $(seq 1 200); do
+		in_priv "$RXP" ss -Hltn "sport = :7000" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "the AirPlay 2 receiver did not start: $(tail -n 5 "$AP2_LOG")" >&2
+	return 1
+}
+# start_airplay1_beside NAME: Debian's AirPlay 1 shairport-sync in start_airplay2's receiver
+# namespace (port 5000, its own avahi service), for comparisons over the same veth. AP1_OUT.
+start_airplay1_beside() {
+	local i
+	AP1_OUT=$T/ap1.s16le
+	cat >"$T/ap1.conf" <<CONF
+general = { name = "$1"; port = 5000; output_backend = "stdout"; mdns_backend = "avahi";
+            ignore_volume_control = "yes"; interpolation = "basic";
+            resync_threshold_in_seconds = 0.0;
+            audio_backend_buffer_desired_length_in_seconds = 0.2; };
+CONF
+	nsenter -F -t "$RXP" -m -n "$(shairport_bin AIRPLAY1)" -c "$T/ap1.conf" -u >>"$AP1_OUT" \
+		2>"$T/ap1.log" &
+	PIDS+=("$!")
+	for i in $(seq 1 200); do
+		in_priv "$RXP" ss -Hltn "sport = :5000" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "the AirPlay 1 receiver did not start: $(tail -n 5 "$T/ap1.log")" >&2
+	return 1
+}

@@ -11,40 +11,11 @@
 for b in avahi-daemon dbus-daemon nft nsenter unshare ffmpeg; do
 	command -v $b >/dev/null || { fail "airplay2" "$b missing (scripts/install-deps.sh)"; exit 1; }
 done
-AP2=$(shairport_bin AIRPLAY2) || AP2=
-if [ -z "$AP2" ] || ! command -v nqptp >/dev/null; then
+if ! AP2=$(shairport_bin AIRPLAY2) || ! command -v nqptp >/dev/null; then
 	skip "airplay2: real receiver" "no AirPlay 2 receiver on this machine (a shairport-sync whose -V says AirPlay2, with nqptp on PATH; not in Debian 12)"
 	exit 0
 fi
-make_pair || { fail "airplay2" "cannot make the namespaces"; exit 1; }
-private_run "$NS_RX" && RXP=$PRIV && private_mdns "$RXP" || { fail "airplay2" "receiver's mDNS"; exit 1; }
-private_run "$NS_TX" && TXP=$PRIV && private_mdns "$TXP" || { fail "airplay2" "sender's mDNS"; exit 1; }
-
-AP2_OUT=$T/ap2.s16le AP2_LOG=$T/ap2.log
-cat >"$T/ap2.conf" <<CONF
-general = { name = "AP2Rx"; output_backend = "stdout"; mdns_backend = "avahi";
-            ignore_volume_control = "yes"; interpolation = "basic";
-            resync_threshold_in_seconds = 0.0;
-            audio_backend_buffer_desired_length_in_seconds = 0.2; };
-stdout = { output_rate = 44100; output_format = "S16_LE"; };
-CONF
-nsenter -F -t "$RXP" -m -n nqptp >"$T/nqptp.log" 2>&1 &
-PIDS+=("$!")
-# start_ap2: the receiver (again), its output appended to AP2_OUT; AP2_PID
-start_ap2() {
-	local i
-	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u -vv >>"$AP2_OUT" 2>>"$AP2_LOG" &
-	AP2_PID=$!
-	PIDS+=("$AP2_PID")
-	for i in $(seq 1 200); do
-		in_priv "$RXP" ss -Hltn "sport = :7000" | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "the AirPlay 2 receiver did not start: $(tail -n 5 "$AP2_LOG")" >&2
-	return 1
-}
-: >"$AP2_OUT"
-start_ap2 || { fail "airplay2" "receiver did not start"; exit 1; }
+start_airplay2 AP2Rx || { fail "airplay2" "the receiver did not start"; exit 1; }
 VERSION=$("$AP2" -V 2>&1 | head -n 1)
 pass "airplay2: real receiver $VERSION, nqptp $(nqptp -V 2>&1 | head -n 1)"
 
