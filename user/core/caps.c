@@ -89,15 +89,20 @@ static int caps_set(uint64_t prm, uint64_t eff)
 	return rc;
 }
 
-void caps_req_facts(struct caps_req *r)
+/* (the magic as a long, as bpf_load.c compares it: f_type is 32-bit and signed on armhf) */
+static int fs_is(const char *path, long magic)
 {
 	struct statfs s;
 
+	return statfs(path, &s) == 0 && (long)s.f_type == magic;
+}
+
+void caps_req_facts(struct caps_req *r)
+{
 	r->root = geteuid() == 0;
 	r->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-	r->no_bpffs = !(statfs("/sys/fs/bpf", &s) == 0 && (long)s.f_type == BPF_FS_MAGIC);
-	r->no_tracefs = !(statfs("/sys/kernel/tracing", &s) == 0 &&
-			  (long)s.f_type == TRACEFS_MAGIC);
+	r->no_bpffs = !fs_is("/sys/fs/bpf", BPF_FS_MAGIC);
+	r->no_tracefs = !fs_is("/sys/kernel/tracing", TRACEFS_MAGIC);
 }
 
 int caps_check(const struct caps_plan *p, char *err, size_t errlen)
