@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "txpace/log.h"
 #include "txpace/clock.h"
 
@@ -235,6 +236,23 @@ int cli_parse(struct cli *c, int argc, char **argv, void *dst,
 		if (rc) {
 			return rc;
 		}
+	}
+	return 0;
+}
+
+int cli_caps(struct caps_req *r)
+{
+	struct caps_plan p;
+	char err[400];
+
+	caps_req_facts(r);
+	caps_plan(r, &p);
+	if (caps_check(&p, err, sizeof(err)) || caps_begin(&p, err, sizeof(err))) {
+		pr_err("%s", err);
+		return EXIT_FAIL;
+	}
+	if (r->cmd == CAPS_RELAY) {
+		caps_setup_done(&p);	/* (its threads set their priority as the input starts) */
 	}
 	return 0;
 }

@@ -115,4 +115,12 @@ int cli_duration(const struct cli *c, const char *opt, const char *s, int64_t ba
 /** Print a usage error for @c ("txpace CMD: msg; see txpace CMD --help"). */
 void cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct caps_req;
+/**
+ * Least privilege for a command (txpace/caps.h): check that what @r needs is permitted (before
+ * anything changes), then limit the process to what it uses. @return 0, or EXIT_FAIL after one
+ * line naming the missing capability
+ */
+int cli_caps(struct caps_req *r);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "cmd.h"
 #include "txpace/kpace.h"
 
@@ -28,6 +29,10 @@ int cmd_cleanup(int argc, char **argv)
 	rc = cli_parse(&c, argc, argv, NULL, NULL);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	rc = cli_caps(&(struct caps_req){ .cmd = CAPS_CLEANUP });
+	if (rc) {
+		return rc;
 	}
 	rc = kpace_cleanup(optind < argc ? argv[optind] : NULL, say_stdout, NULL);
 	if (rc == 0) {

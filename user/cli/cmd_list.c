@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "cmd.h"
 #include "txpace/discover.h"
 #include "txpace/json.h"
@@ -97,6 +98,9 @@ int cmd_list(int argc, char **argv)
 	rc = cli_parse(&c, argc, argv, &o, NULL);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	if (cli_caps(&(struct caps_req){ .cmd = CAPS_LIST })) {
+		return EXIT_FAIL;
 	}
 	cli_signals();
 	l.json = o.json;

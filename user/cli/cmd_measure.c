@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "txpace/clock.h"
 #include "cmd.h"
 #include "txpace/json.h"
@@ -95,6 +96,9 @@ int cmd_measure(int argc, char **argv)
 	}
 	m.cfg.max_packets = (uint64_t)m.packets;
 	m.cfg.media_clock = (uint32_t)m.media_clock;
+	if (cli_caps(&(struct caps_req){ .cmd = CAPS_MEASURE })) {
+		return EXIT_FAIL;
+	}
 	cli_signals();
 	rc = measure_run(&m.cfg, &r, -1, err, sizeof(err));
 	if (rc) {

@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "cmd.h"
 #include "demo.h"
 #include "txpace/json.h"
@@ -130,6 +131,9 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (argc - optind == 1 && !if_nametoindex(argv[optind])) {
 		pr_err("no interface %s", argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (cli_caps(&(struct caps_req){ .cmd = o.calibrate ? CAPS_CALIBRATE : CAPS_PROBE })) {
 		return EXIT_FAIL;
 	}
 	uname(&u);

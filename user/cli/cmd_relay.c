@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "cmd.h"
 #include "stream_opts.h"
 #include "txpace/clock.h"
@@ -150,6 +151,10 @@ int cmd_relay(int argc, char **argv)
 	rc = parse(&a, argc, argv);
 	if (rc) {
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	rc = cli_caps(&(struct caps_req){ .cmd = CAPS_RELAY, .fifo = a.cfg.prio > 0 });
+	if (rc) {
+		return rc;
 	}
 	cli_signals();
 	r = relay_open(&a.cfg, err, sizeof(err));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "cmd.h"
 #include "stream_opts.h"
 #include "txpace/clock.h"
@@ -421,6 +422,19 @@ static int send_results(struct stream *s, const struct send_args *a)
 	return stream_complete(s) ? EXIT_OK : EXIT_FAIL;
 }
 
+/* What the backend asked for takes (auto: what any choice could; checked again once chosen). */
+static int send_caps(const struct send_args *a)
+{
+	const struct stream_cfg *o = &a->cfg;
+	struct caps_req r = {
+		.cmd = CAPS_SEND, .backend = o->backend, .watch = o->watch, .fifo = o->prio > 0,
+		.bpf_stamp = !o->stamp || !strcmp(o->stamp, "bpf"),
+		.powersave = o->keep_powersave ? 0 : 2,	/* (Wi-Fi or not: known in set-up) */
+	};
+
+	return cli_caps(&r);
+}
+
 int cmd_send(int argc, char **argv)
 {
 	struct send_tty t = { .status = isatty(STDERR_FILENO) };
@@ -434,6 +448,10 @@ int cmd_send(int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	t.status = t.status && !a.quiet;
+	rc = send_caps(&a);
+	if (rc) {
+		return rc;
+	}
 	cli_signals();
 	a.cfg.stop = &cli_stop;
 	s = stream_open(&a.cfg, err, sizeof(err));

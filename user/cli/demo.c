@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "txpace/clock.h"
 #include "cmd.h"
 #include "demo.h"
@@ -312,6 +313,9 @@ int cmd_demo(int argc, char **argv)
 	if (optind != argc) {
 		cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
+	}
+	if (cli_caps(&(struct caps_req){ .cmd = CAPS_DEMO })) {
+		return EXIT_FAIL;
 	}
 	rc = setup(&d);
 	if (rc) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "txpace/caps.h"
 #include "txpace/kpace.h"
 
 /* What a command does, a paragraph each (plain text: roff_text() escapes it). */
@@ -253,6 +254,33 @@ static void man_head(FILE *f, const struct cli_cmd *cmds, size_t n, const char *
 	fputs(".SH COMMANDS\n", f);
 }
 
+/* PRIVILEGES: which capability, for what, for which command; rows from caps_docs. */
+static void man_privileges(FILE *f)
+{
+	fputs(".SH PRIVILEGES\n", f);
+	roff_text(f, "txpace runs as root, or as another user with file capabilities: the package "
+		  "sets them on /usr/bin/txpace (setcap cap_net_admin,cap_bpf,cap_perfmon,"
+		  "cap_sys_nice,cap_ipc_lock+p; permitted, not effective: txpace raises what it "
+		  "uses) and lets only root and the members of the txpace group run it (0750 "
+		  "root:txpace, dpkg-statoverride), since CAP_NET_ADMIN changes any interface. "
+		  "Before anything changes, txpace checks that what the command and backend need is "
+		  "permitted, and refuses with one line naming the capability and its use. It then "
+		  "keeps only what it uses: no new privileges on execve (no_new_privs), the bounding "
+		  "set reduced (as root), nothing inheritable or ambient. Once the stream is set up "
+		  "(qdiscs, programs, the pacer thread's priority) the rest is dropped, in every "
+		  "thread. A user other than root also needs " KPACE_STATE_DIR " writable (the "
+		  "package makes it root:txpace 2770); its maps are not pinned where bpffs is root's. "
+		  "measure, list and probe need nothing (probe reports what it may not test as not "
+		  "permitted).\n");
+	for (const struct caps_doc *d = caps_docs; d->text; d++) {
+		fprintf(f, ".TP\n\\fB%s\\fR\n", caps_name(d->cap));
+		roff_text(f, d->text);
+		fputc('\n', f);
+	}
+	fputs(".PP\nNot used: CAP_NET_RAW (departure and receive stamps are software stamps), "
+	      "CAP_DAC_OVERRIDE.\n", f);
+}
+
 static void man_tail(FILE *f)
 {
 	fputs(".SH BACKENDS\n", f);
@@ -268,13 +296,7 @@ static void man_tail(FILE *f)
 		  "stamp minus its launch time). Everything on the send path loads without kernel "
 		  "BTF. --watch adds a kernel deadline watchdog (bpf_timer) and the driver hand-off "
 		  "times, with any backend.\n");
-	fputs(".SH PRIVILEGES\n", f);
-	roff_text(f, "txpace is run as root. The kernel backends and --watch change qdiscs and "
-		  "filters (CAP_NET_ADMIN) and load BPF programs (CAP_BPF, CAP_PERFMON, or "
-		  "CAP_SYS_ADMIN on older kernels); rt raises its thread to SCHED_FIFO "
-		  "(CAP_SYS_NICE) and locks its memory (CAP_IPC_LOCK); demo and probe --calibrate "
-		  "create network namespaces (CAP_SYS_ADMIN). Without SCHED_FIFO, rt says so and runs "
-		  "at normal priority.\n");
+	man_privileges(f);
 	fputs(".SH FILES\n.TP\n", f);
 	roff_text(f, KPACE_STATE_DIR "/IF.state, " KPACE_STATE_DIR "/IF.lock\n");
 	roff_text(f, "The restore journal of a stream on interface IF (IF@NETNS in another network "

@@ -410,6 +410,13 @@ static int pin_maps(struct kpace *k, char *err, size_t errlen)
 	kpace_rm_pins(k->pin_dir);	/* a dead txpace's pins, if any (also drops an empty parent) */
 	mkdir(KPACE_PIN_DIR, 0755);
 	if (mkdir(k->pin_dir, 0755) && errno != EEXIST) {
+		if (errno == EACCES && geteuid() != 0) {
+			/* (pins are for bpftool, which is root's anyway: bpffs is root's) */
+			pr_info("maps not pinned: %s is not writable for uid %d", KPACE_PIN_DIR,
+				(int)geteuid());
+			snprintf(k->pin_dir, sizeof(k->pin_dir), "(not pinned)");
+			return 0;
+		}
 		return kpace_fail(err, errlen, -errno, "cannot create %s: %s", k->pin_dir,
 				  strerror(errno));
 	}
@@ -450,7 +457,9 @@ int kpace_load_bpf(struct kpace *k, int fd, char *err, size_t errlen)
 	}
 	prog = k->timer ? k->skel->progs.txp_egress_watch : k->skel->progs.txp_egress;
 	snprintf(pp, sizeof(pp), "%s/%s", k->pin_dir, bpf_program__name(prog));
-	bpf_program__pin(prog, pp);
+	if (k->pin_dir[0] == '/') {
+		bpf_program__pin(prog, pp);
+	}
 	if (c->watch) {
 		if (attach_btf_xmit(k) != 0) {
 			rc = attach_tracepoint(k, err, errlen);

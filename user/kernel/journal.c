@@ -426,7 +426,10 @@ int kpace_state_open(struct kpace *k, char *err, size_t errlen)
 		int rc = k->lock_fd;
 
 		k->lock_fd = -1;
-		return kpace_fail(err, errlen, rc, "cannot lock %s: %s", lock_path, strerror(-rc));
+		return kpace_fail(err, errlen, rc, "cannot lock %s: %s%s", lock_path, strerror(-rc),
+				  rc == -EACCES ? " (run by a user other than root, txpace needs "
+				  KPACE_STATE_DIR " writable: the package makes it root:txpace 2770)"
+				  : "");
 	}
 	if (access(k->state_path, F_OK) == 0) {
 		pr_warn("%s: restoring what an earlier txpace (pid %d) left changed", k->ifname,

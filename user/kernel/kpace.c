@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/net_tstamp.h>
 #include <linux/rtnetlink.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "kpace_int.h"
+#include "txpace/caps.h"
 #include "txpace/clock.h"
 #include "txpace/log.h"
 #include "txpace/nl.h"
@@ -247,13 +249,31 @@ bad:
 	return NULL;
 }
 
+/* What the restore and a re-attach change: raised around them (kept permitted, see caps.h). */
+#define KPACE_CAPS (CAPS_BIT(CAP_NET_ADMIN) | CAPS_BIT(CAP_SYS_ADMIN))
+
+static int reattach(struct kpace *k)
+{
+	uint64_t saved;
+	int rc;
+
+	caps_raise(KPACE_CAPS, &saved);
+	rc = kpace_reattach(k);
+	caps_restore(saved);
+	return rc;
+}
+
 void kpace_close(struct kpace *k)
 {
+	uint64_t saved;
+
 	if (!k) {
 		return;
 	}
+	caps_raise(KPACE_CAPS, &saved);
 	kpace_bpf_free(k);
 	kpace_state_close(k);
+	caps_restore(saved);
 	nl_close(k->nl);
 	nl_close(k->events_nl);
 	free(k);
@@ -380,7 +400,7 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 	if (!k->link_down && now >= k->next_check) {
 		k->next_check = now + 2 * NSEC_PER_SEC;
 		if (!kpace_setup_intact(k)) {
-			int rc = kpace_reattach(k);
+			int rc = reattach(k);
 
 			snprintf(msg, len, rc ? "txpace's qdisc or egress filter was removed from %s and "
 				 "could not be put back (%s): packets leave unpaced" :
@@ -408,7 +428,7 @@ int kpace_poll(struct kpace *k, char *msg, size_t len)
 			snprintf(msg, len, "%s is up again; the pacing setup survived (%s)", k->ifname,
 				 k->skel ? "qdisc and egress program in place" : "qdisc in place");
 		} else {
-			int rc = kpace_reattach(k);
+			int rc = reattach(k);
 
 			snprintf(msg, len, rc ? "%s is up again but txpace's qdisc or filter is gone and "
 				 "could not be put back (%s): packets leave unpaced" :

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "txpace/caps.h"
 #include "txpace/spin.h"
 #include "txpace/memlock.h"
 #include "txpace/clock.h"
@@ -448,6 +449,7 @@ static void *pacer_main(void *arg)
 	int rc;
 
 	rc = p->be->setup ? p->be->setup(p) : 0;
+	caps_thread_settle();	/* (SCHED_FIFO and mlockall done: this thread needs nothing more) */
 	/* under mem_lock (MCL_ONFAULT) the stack is locked as it is touched: touch it now */
 	mem_prefault_stack(PACER_STACK / 4);
 	pthread_mutex_lock(&p->lock);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txpace/caps.h"
 #include "txpace/muldiv.h"
 #include "txpace/clock.h"
 #include "txpace/history.h"
@@ -44,6 +45,21 @@ static const char *pacer_name(const struct stream_cfg *o)
 	return o->backend;
 }
 
+/* What the chosen backend takes (txpace/caps.h), checked before anything changes. */
+static int stream_caps(struct stream *s, int powersave, char *err, size_t errlen)
+{
+	const struct stream_cfg *o = &s->cfg;
+	struct caps_req r = {
+		.cmd = CAPS_SEND, .backend = o->backend, .watch = o->watch, .powersave = powersave,
+		.bpf_stamp = !strcmp(o->backend, "edt") && !strcmp(o->stamp, "bpf"),
+		.fifo = o->prio > 0,
+	};
+
+	caps_req_facts(&r);
+	caps_plan(&r, &s->caps);
+	return caps_check(&s->caps, err, errlen);
+}
+
 /*
  * Choose the backend (auto) and set the kernel up for it: qdisc, egress program, watchdog, Wi-Fi
  * power save. Nothing is changed for rt/sleep without --watch on a wired interface.
@@ -56,7 +72,7 @@ static int kernel_setup(struct stream *s, char *err, size_t errlen)
 		.grace_ns = o->grace_ns, .fq_horizon_us = (uint32_t)(o->fq_horizon_ns / 1000),
 		.etf_delta_ns = (int32_t)o->etf_delta_ns, .watch = o->watch, .powersave_off = !o->keep_powersave,
 	};
-	int kernel;
+	int kernel, ps;
 
 	if (!strcmp(o->backend, "auto")) {
 		struct probe_choice pc;
@@ -73,7 +89,11 @@ static int kernel_setup(struct stream *s, char *err, size_t errlen)
 		o->stamp = "bpf";
 	}
 	kernel = !strcmp(o->backend, "edt") || !strcmp(o->backend, "etf");
-	if (!kernel && !o->watch && (o->keep_powersave || !probe_wifi_powersave(o->p.iface, s->d.fd))) {
+	ps = !o->keep_powersave && probe_wifi_powersave(o->p.iface, s->d.fd);
+	if (stream_caps(s, ps, err, errlen)) {
+		return -EPERM;	/* (before anything changes) */
+	}
+	if (!kernel && !o->watch && !ps) {
 		return 0;
 	}
 	kc.qdisc = !strcmp(o->backend, "edt") ? KPACE_QDISC_FQ
@@ -185,6 +205,9 @@ struct stream *stream_open(const struct stream_cfg *cfg, char *err, size_t errle
 	}
 	if (!rc) {
 		rc = new_pacer(s, err, errlen);
+	}
+	if (!rc) {
+		caps_setup_done(&s->caps);	/* (the pacer thread's set-up is still to come) */
 	}
 	if (rc) {
 		if (errlen && !err[0]) {
@@ -398,6 +421,8 @@ int stream_start(struct stream *s, char *err, size_t errlen)
 		return rc;
 	}
 	s->pacer_started = 1;
+	/* the pacer thread has its priority and locked memory: the threads after it need nothing */
+	caps_settle(&s->caps);
 	rc = first_launch(s, &earliest, err, errlen);
 	if (rc) {
 		return rc;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "txpace/caps.h"
 #include "txpace/sysstat.h"
 #include "txpace/profile.h"
 #include "txpace/sched.h"
@@ -25,6 +26,7 @@ struct stream {
 	struct clocks *clk;
 	struct pacer *pacer;
 	struct kpace *kp;
+	struct caps_plan caps;	/* what the chosen backend takes (txpace/caps.h) */
 	struct schedule sched;
 	uint64_t limit;		/* packets, 0 = until the source ends */
 	int64_t total_pkts;	/* -1 unknown */
