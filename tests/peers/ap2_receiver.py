@@ -366,10 +366,13 @@ class Receiver:
         self.ctl = self.udp(fam, args.bind, 0)
         self.ptp_ev = self.udp(fam, args.ptp_bind, args.ptp_event_port)
         self.ptp_gen = self.udp(fam, args.ptp_bind, args.ptp_general_port)
-        for u in (self.data, self.ctl, self.ptp_ev, self.ptp_gen):
+        self.udp_socks = [self.data, self.ctl, self.ptp_ev, self.ptp_gen]
+        for u in self.udp_socks:
             u.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            u.setblocking(False)
+        self.udp_lock = threading.RLock()
         self.done = threading.Event()
-        self.write_lock = threading.Lock()
+        self.write_lock = self.udp_lock  # one lock: a summary never interleaves with a datagram
 
     @staticmethod
     def udp(fam, addr, port):
@@ -394,14 +397,23 @@ class Receiver:
 
     # ---- UDP: audio, control, PTP
     def udp_loop(self):
-        socks = [self.data, self.ctl, self.ptp_ev, self.ptp_gen]
         while not self.done.is_set():
-            r, _, _ = select.select(socks, [], [], 0.2)
-            got = []
-            for s in r:  # handled in the order of the kernel's arrival stamps
-                msg, anc, _, src = s.recvmsg(4096, 64)
-                got.append((_stamp(anc) or 0, socks.index(s), msg, src))
-            for stamp, i, msg, src in sorted(got, key=lambda g: g[0]):
+            r, _, _ = select.select(self.udp_socks, [], [], 0.2)
+            with self.udp_lock:
+                self.udp_take(r)
+
+    def udp_take(self, ready):
+        """read what the ready sockets hold and handle it in the order of the kernel's arrival
+        stamps (an Announce and a Sync on two sockets keep their order)"""
+        got = []
+        for s in ready:
+            while True:
+                try:
+                    msg, anc, _, src = s.recvmsg(65536, 64)
+                except BlockingIOError:
+                    break
+                got.append((_stamp(anc) or 0, self.udp_socks.index(s), msg, src))
+        for stamp, i, msg, src in sorted(got, key=lambda g: g[0]):
                 if i == 0:
                     self.on_audio(msg)
                 elif i == 1:
@@ -492,7 +504,7 @@ class Receiver:
                 a["packets_received"] += 1
                 n = a["packets_received"]
             if self.args.die_after and n >= self.args.die_after:
-                self.finish("die-after")
+                self.finish("die-after", drain=False)
                 os._exit(3)
         if self.shk is None or len(pkt) < 12:
             with st.lock:
@@ -613,8 +625,11 @@ class Receiver:
             self.done.set()
 
     # ---- output
-    def finish(self, how):
+    def finish(self, how, drain=True):
+        """the summary and the PCM, after everything already queued on the UDP sockets"""
         with self.write_lock:
+            if drain:
+                self.udp_take(self.udp_socks)
             with self.st.lock:
                 self.st.exit = how
                 pcm, segs, missing = self.decode()
