@@ -64,6 +64,7 @@ class State:
         self.offsets = []
         self.events = {"connected": 0}
         self.exit = None
+        self.faults_applied = []
 
     @staticmethod
     def new_segment():
@@ -117,6 +118,7 @@ class Conn:
         self.chan = None
         self.pending = None  # the cipher set up by M4, used from the next request on
         self.srp = None
+        self.beyond_info = False  # a connection that only asked for /info ends no session
 
     def send(self, data):
         if self.chan:
@@ -152,6 +154,8 @@ class Conn:
     def fault(self, where):
         a = self.rx.args
         if a.fault == "garbage" and a.fault_on == where:
+            with self.st.lock:
+                self.st.faults_applied.append("garbage answer to " + where)
             self.sock.sendall(GARBAGE)
             return True
         return False
@@ -163,6 +167,8 @@ class Conn:
                                 "t": round(time.monotonic() - self.rx.t0, 6)})
         cseq = hdrs.get("cseq", "0")
         key = method + " " + path.split("?")[0]
+        if key != "GET /info":
+            self.beyond_info = True
         if key == "GET /info":
             if self.fault("info"):
                 return None
@@ -173,7 +179,7 @@ class Conn:
             return self.pair_setup(cseq, hdrs, body)
         if key == "POST /pair-verify":
             return self.send(response(cseq, 470, "Connection Authorization Required"))
-        if not self.chan and self.rx.args.require_encryption:
+        if not self.chan:  # everything after /info and pairing is encrypted
             st.error("rtsp: %s before pairing" % key)
             return self.send(response(cseq, 403, "Forbidden"))
         if method == "SETUP":
@@ -400,7 +406,7 @@ class Receiver:
         while not self.done.is_set():
             r, _, _ = select.select(self.udp_socks, [], [], 0.2)
             with self.udp_lock:
-                self.udp_take(r)
+                self.udp_take(self.udp_socks if r else [])
 
     def udp_take(self, ready):
         """read what the ready sockets hold and handle it in the order of the kernel's arrival
@@ -614,15 +620,13 @@ class Receiver:
             threading.Thread(target=self.conversation, args=(c, addr), daemon=True).start()
 
     def conversation(self, c, addr):
-        how = Conn(self, c, addr).run()
+        conn = Conn(self, c, addr)
+        how = conn.run()
         c.close()
-        if self.st.session["setup"] is not None or how == "teardown":
+        if conn.beyond_info or how != "client-closed":
             self.finish(how)
             if self.args.once:
                 self.done.set()
-        elif self.args.once and how != "client-closed":
-            self.finish(how)
-            self.done.set()
 
     # ---- output
     def finish(self, how, drain=True):
@@ -702,7 +706,7 @@ class Receiver:
                 "requests": st.requests, "pairing": st.pairing, "session": st.session,
                 "volumes": st.volumes, "flushes": st.flushes, "feedback": st.feedback,
                 "audio": a, "control": st.control, "anchors": st.anchors, "ptp": ptp,
-                "events": st.events, "errors": st.errors,
+                "events": st.events, "errors": st.errors, "faults_applied": st.faults_applied,
                 "options": {"drop": self.args.drop, "drop_index": self.args.drop_index,
                             "fault": self.args.fault, "fault_on": self.args.fault_on,
                             "require_pin": self.args.require_pin,
@@ -770,7 +774,6 @@ def main():
     ap.add_argument("--ptp-bind", default="0.0.0.0")
     ap.add_argument("--ptp-event-port", type=int, default=319)
     ap.add_argument("--ptp-general-port", type=int, default=320)
-    ap.add_argument("--require-encryption", action="store_true", default=True)
     ap.add_argument("--once", action="store_true", help="exit after the first session ends")
     ap.add_argument("--ffmpeg", default="ffmpeg")
     args = ap.parse_args()
