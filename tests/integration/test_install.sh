@@ -264,7 +264,7 @@ check "in the tree: the completion and the unit are where bash-completion and sy
 	test -f "$ROOT/usr/share/bash-completion/completions/txpace" -a -f "$ROOT/lib/systemd/system/txpace@.service"
 tgid=$(awk -F: '$1 == "txpace" { print $3 }' "$ROOT/etc/group")
 check "in the tree: /usr/bin/txpace has its file capabilities (permitted) and is 0750 root:txpace (postinst)" \
-	bash -c "getcap '$ROOT/usr/bin/txpace' | grep -q 'cap_net_admin,cap_ipc_lock,cap_sys_nice,cap_perfmon,cap_bpf=p\$' &&
+	bash -c "getcap '$ROOT/usr/bin/txpace' | grep -q 'cap_net_bind_service,cap_net_admin,cap_ipc_lock,cap_sys_nice,cap_perfmon,cap_bpf=p\$' &&
 		test -n '$tgid' && test \"\$(stat -c '%a %u %g' '$ROOT/usr/bin/txpace')\" = '750 0 $tgid' ||
 		{ getcap '$ROOT/usr/bin/txpace'; stat -c '%a %u %g' '$ROOT/usr/bin/txpace'; exit 1; }"
 check "in the tree: /run/txpace is made root:txpace 2770 (tmpfiles.d)" \

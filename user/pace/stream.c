@@ -52,7 +52,7 @@ static int stream_caps(struct stream *s, int powersave, char *err, size_t errlen
 	struct caps_req r = {
 		.cmd = CAPS_SEND, .backend = o->backend, .watch = o->watch, .powersave = powersave,
 		.bpf_stamp = !strcmp(o->backend, "edt") && !strcmp(o->stamp, "bpf"),
-		.fifo = o->prio > 0,
+		.fifo = o->prio > 0, .low_port = o->profile == &profile_airplay2,
 	};
 
 	caps_req_facts(&r);
