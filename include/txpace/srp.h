@@ -50,6 +50,15 @@ struct srp_client *srp_client_new(enum srp_group group, enum srp_hash hash, cons
 void srp_client_free(struct srp_client *c);
 /** Use a fixed private a (tests, known-answer vectors), before srp_client_start. @return 0, -EINVAL */
 int srp_client_set_private(struct srp_client *c, const uint8_t *a, size_t len);
+/*
+ * Servers differ in how A, B and S enter M1, M2 and K: padded to the length of N (RFC 5054,
+ * fast-srp-hap, HAP-NodeJS) or without leading zero bytes (shairport-sync's pairing code). They
+ * agree unless one of those numbers has a leading zero byte (about 3 sessions in 256).
+ * Minimal mode (before srp_client_start) hashes them without. @return 0, or -EINVAL once started
+ */
+int srp_client_set_minimal(struct srp_client *c, int on);
+/** @return 1 when our A or S has a leading zero byte, so the convention matters (a retry may) */
+int srp_client_ambiguous(const struct srp_client *c);
 /**
  * The server's salt and public B in: computes A, u, S, K and M1. B % N == 0 (and a u of 0) are
  * refused. @return 0, -EINVAL (bad B, with a line in @err), -ENOMEM or -EIO

@@ -25,6 +25,7 @@ struct srp_client {
 	BIGNUM *N, *g, *a;
 	char *user, *pass;
 	int started;
+	int minimal;	/* hash A, B and S without leading zero bytes (srp_client_set_minimal) */
 	uint8_t A[SRP_MAX_N], S[SRP_MAX_N];
 	uint8_t K[SRP_MAX_HASH], M1[SRP_MAX_HASH], M2[SRP_MAX_HASH];
 	uint8_t x[SRP_MAX_HASH], k[SRP_MAX_HASH], u[SRP_MAX_HASH];
@@ -199,21 +200,38 @@ out:
 	return rc;
 }
 
-/* K = H(PAD(S)), M1 = H(H(N) xor H(g) | H(I) | s | A | B | K), M2 = H(A | M1 | K) */
+/* The leading zero bytes of an @n-byte number at @v that minimal mode leaves out of a hash. */
+static size_t srp_skip(const struct srp_client *c, const uint8_t *v, size_t n)
+{
+	size_t z = 0;
+
+	while (c->minimal && z + 1 < n && v[z] == 0) {
+		z++;
+	}
+	return z;
+}
+
+/*
+ * K = H(PAD(S)), M1 = H(H(N) xor H(g) | H(I) | s | A | B | K), M2 = H(A | M1 | K); in minimal
+ * mode A, B and S go into these hashes without their leading zero bytes
+ */
 static int srp_client_proofs(struct srp_client *c, const uint8_t *salt, size_t salt_len,
 			     const uint8_t *Bpad)
 {
 	uint8_t hn[SRP_MAX_HASH], hg[SRP_MAX_HASH], hi[SRP_MAX_HASH], npad[SRP_MAX_N], g;
-	size_t i;
+	size_t i, sa = srp_skip(c, c->A, c->nlen), sb = srp_skip(c, Bpad, c->nlen);
+	size_t ss = srp_skip(c, c->S, c->nlen);
 
 	g = (uint8_t)BN_get_word(c->g);
-	struct srp_part sp[] = { { c->S, c->nlen } };
+	struct srp_part sp[] = { { c->S + ss, c->nlen - ss } };
 	struct srp_part np[] = { { npad, c->nlen } };
 	struct srp_part gp[] = { { &g, 1 } };
 	struct srp_part up[] = { { c->user, strlen(c->user) } };
 	struct srp_part mp[] = { { hn, c->hlen }, { hi, c->hlen }, { salt, salt_len },
-				 { c->A, c->nlen }, { Bpad, c->nlen }, { c->K, c->hlen } };
-	struct srp_part m2p[] = { { c->A, c->nlen }, { c->M1, c->hlen }, { c->K, c->hlen } };
+				 { c->A + sa, c->nlen - sa }, { Bpad + sb, c->nlen - sb },
+				 { c->K, c->hlen } };
+	struct srp_part m2p[] = { { c->A + sa, c->nlen - sa }, { c->M1, c->hlen },
+				  { c->K, c->hlen } };
 
 	if (srp_pad(c->N, npad, c->nlen) < 0 || srp_hash(c, c->K, sp, 1) < 0 ||
 	    srp_hash(c, hn, np, 1) < 0 || srp_hash(c, hg, gp, 1) < 0 || srp_hash(c, hi, up, 1) < 0) {
@@ -226,6 +244,20 @@ static int srp_client_proofs(struct srp_client *c, const uint8_t *salt, size_t s
 		return -EIO;
 	}
 	return 0;
+}
+
+int srp_client_set_minimal(struct srp_client *c, int on)
+{
+	if (c->started) {
+		return -EINVAL;
+	}
+	c->minimal = !!on;
+	return 0;
+}
+
+int srp_client_ambiguous(const struct srp_client *c)
+{
+	return c->started && (c->A[0] == 0 || c->S[0] == 0);
 }
 
 int srp_client_start(struct srp_client *c, const uint8_t *salt, size_t salt_len, const uint8_t *B,

@@ -151,8 +151,12 @@ static int pair_item(struct pair_run *r, uint8_t type, uint8_t *out, size_t len,
 	return n;
 }
 
-/* M1-M4: SRP with "Pair-Setup" and @pin; @K the 64-byte session key */
-static int pair_srp(struct pair_run *r, const char *pin, int transient, uint8_t K[64])
+/*
+ * M1-M4: SRP with "Pair-Setup" and @pin; @K the 64-byte session key. @minimal: the hash
+ * convention (srp.h); @ambiguous set when a refusal may be the other convention's
+ */
+static int pair_srp_once(struct pair_run *r, const char *pin, int transient, int minimal,
+			 int *ambiguous, uint8_t K[64])
 {
 	uint8_t body[PAIR_BODY_MAX], salt[64], B[SRP_MAX_N], A[SRP_MAX_N], M[SRP_MAX_HASH];
 	struct tlv8_writer w;
@@ -177,10 +181,17 @@ static int pair_srp(struct pair_run *r, const char *pin, int transient, uint8_t 
 	if (!c) {
 		return -ENOMEM;
 	}
+	/* a B sent without its leading zero byte says which convention this server hashes with */
+	if (blen < (int)srp_group_len(SRP_GROUP_3072)) {
+		minimal = 1;
+	}
+	srp_client_set_minimal(c, minimal);
 	rc = srp_client_start(c, salt, (size_t)slen, B, (size_t)blen, r->err, r->errlen);
 	if (rc < 0) {
 		goto out;
 	}
+	*ambiguous = srp_client_ambiguous(c) && blen == (int)srp_group_len(SRP_GROUP_3072) &&
+		     B[0] != 0;
 	alen = srp_client_value(c, SRP_VAL_A, A, sizeof(A));
 	mlen = srp_client_value(c, SRP_VAL_M1, M, sizeof(M));
 	tlv8_writer_init(&w, body, sizeof(body));
@@ -201,6 +212,24 @@ static int pair_srp(struct pair_run *r, const char *pin, int transient, uint8_t 
 	srp_client_value(c, SRP_VAL_K, K, 64);
 out:
 	srp_client_free(c);
+	return rc;
+}
+
+/*
+ * pair_srp_once, padded first; once more with the other convention when the server refused a
+ * proof that depended on it (our A or S began with a zero byte: ~3 sessions in 256).
+ */
+static int pair_srp(struct pair_run *r, const char *pin, int transient, uint8_t K[64])
+{
+	int ambiguous = 0;
+	int rc = pair_srp_once(r, pin, transient, 0, &ambiguous, K);
+
+	if (rc == -EACCES && ambiguous) {
+		pr_debug("pair-setup: %s refused a proof whose numbers began with a zero byte; "
+			 "again, hashing them without it", pair_name(r));
+		ambiguous = 0;
+		rc = pair_srp_once(r, pin, transient, 1, &ambiguous, K);
+	}
 	return rc;
 }
 
