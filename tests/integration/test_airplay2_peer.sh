@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# AirPlay 2 on any machine: txpace --profile airplay2 against tests/peers/ap2_receiver.py, a
+# receiver written from the protocol (not from txpace's modules), in its own namespace on a veth
+# (both bind UDP 319/320). It decrypts and decodes what arrives (FFmpeg's ALAC decoder) and
+# says what it saw: the output is bit-exact, pairing and encrypted RTSP held, the PTP messages
+# came in the order nqptp needs from the right ports, the anchors carry our clock identity,
+# dropped packets were resent byte-identical; and receivers that refuse pairing, want a PIN,
+# answer an empty SETUP, answer garbage or die give one line and exit status 1.
+. "$(dirname "$0")/lib.sh"
+PEER="$(dirname "$0")/../peers/ap2_receiver.py"
+python3 -c 'import cryptography' 2>/dev/null ||
+	{ fail "airplay2 peer" "python3-cryptography missing (scripts/install-deps.sh)"; exit 1; }
+make_pair || { fail "airplay2 peer" "cannot make the namespaces"; exit 1; }
+ffmpeg -v error -f lavfi -i "anoisesrc=d=4:c=pink:r=44100:a=0.3:seed=5" -ac 2 -c:a pcm_s16le "$T/in.wav"
+ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
+
+# peer NAME [peer options...]: the peer in NS_RX for one connection; PEER_PID
+peer() {
+	local name=$1
+	shift
+	ip netns exec "$NS_RX" python3 "$PEER" --once --port 7000 --pcm "$T/$name.pcm" \
+		--summary "$T/$name.sum" "$@" 2>"$T/$name.peer" &
+	PEER_PID=$!
+	PIDS+=("$PEER_PID")
+	wait_grep "$T/$name.peer" "listening on RTSP"
+}
+# send NAME [send options...]: txpace to the peer; its report $T/NAME.json, stderr $T/NAME.err, rc
+send() {
+	local name=$1
+	shift
+	ip netns exec "$NS_TX" "$TXPACE" send --profile airplay2 --quiet --timeout 2000 \
+		--report "$T/$name.json" "$@" "$RX4" "$T/in.wav" 2>"$T/$name.err"
+	rc=$?
+	wait "$PEER_PID"
+}
+# exact REF PCM: PCM is REF, bit for bit, then only the silence of the tail packets (the sender
+# ends with 3 packets of silence, so that a lost last packet can still be asked for)
+exact() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, pcm = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+if pcm[:len(ref)] != ref:
+    i = next((i for i in range(0, min(len(ref), len(pcm)), 4) if pcm[i:i + 4] != ref[i:i + 4]), len(pcm))
+    sys.exit(f"differs from the source at frame {i // 4} of {len(ref) // 4}")
+tail = pcm[len(ref):]
+if tail.strip(b"\0") or len(tail) > 4 * 352 * 4:
+    sys.exit(f"{len(tail) // 4} frames after the source, not all silent or more than 4 packets")
+PY
+}
+# one_line RC FILE PATTERN: exit status 1 and FILE is one line matching PATTERN
+one_line() {
+	[ "$1" -eq 1 ] && [ "$(wc -l <"$2")" -eq 1 ] && grep -qE "$3" "$2" ||
+		{ echo "exit $1: $(cat "$2")" >&2; return 1; }
+}
+
+peer plain
+send plain
+if [ $rc -eq 0 ]; then
+	check "plain: the peer's decoded output is the source, bit for bit" exact "$T/in.ref" "$T/plain.pcm"
+else
+	fail "plain" "send failed: $(tail -n 2 "$T/plain.err")"
+fi
+check "plain: transient pairing, every request after it encrypted, session and stream set up" \
+	jq_check "$T/plain.sum" '.pairing.result == "ok" and .pairing.kind == "transient" and
+		.session.refused == null and .session.stream.type == 96 and .session.stream.ct == 2 and
+		.session.stream.spf == 352 and .session.stream.shk_len == 32 and
+		([.requests[] | select(.path != "/info" and .path != "/pair-setup") | .encrypted] | all) and
+		([.requests[] | .method] | index("TEARDOWN")) != null'
+check "plain: PTP Announce before Sync, two-step, Follow_Ups matched, nothing rejected" \
+	jq_check "$T/plain.sum" '.ptp.announce_seen and .ptp.order[0] == "announce" and
+		.ptp.counts.sync >= 8 and .ptp.counts.follow_up == .ptp.counts.sync and
+		.ptp.follow_up_unmatched == 0 and .ptp.two_step_syncs == .ptp.counts.sync and
+		(([.ptp.rejected[]] | add) // 0) == 0'
+check "plain: anchors once a second with our clock identity (the report's), the first 0x90" \
+	bash -c "jq -e --slurpfile r '$T/plain.json' '(.anchors | length) >= 4 and .anchors[0].first and
+		([.anchors[] | .clock_identity | ascii_downcase] | unique) == [\$r[0].airplay2.ptp.clock_id]' \
+		'$T/plain.sum' >/dev/null"
+check "plain: every packet decrypted, none missing, the report agrees" \
+	jq_check "$T/plain.sum" '.audio.failed == 0 and .audio.missing_after_resends == [] and
+		.audio.decrypted == .audio.packets_received'
+
+peer loss --drop 0.03 --drop-seed 9
+send loss
+check "loss: 3 % dropped, every one asked for and resent byte-identical" \
+	bash -c "[ $rc -eq 0 ] && jq -e '(.audio.dropped | length) > 0 and .audio.resends_identical == (.audio.dropped | length) and
+			.audio.missing_after_resends == []' '$T/loss.sum' >/dev/null &&
+		jq -e '.airplay2.retransmits_served > 0 and .airplay2.retransmits_missed == 0' '$T/loss.json' >/dev/null"
+check "loss: the output after the resends is the source, bit for bit" exact "$T/in.ref" "$T/loss.pcm"
+
+peer vol
+send vol --volume -7.5
+check "volume: SET_PARAMETER volume -7.5 dB reached the peer (encrypted)" \
+	jq_check "$T/vol.sum" '.volumes == [-7.5]'
+
+peer refuse --fault refuse-pairing
+send refuse
+check "receiver refuses pairing: one line" one_line $rc "$T/refuse.err" "pair"
+peer pin --require-pin
+send pin
+check "receiver wants a PIN (470): one line that says to run txpace pair" \
+	one_line $rc "$T/pin.err" "txpace pair"
+peer empty --fault empty-setup
+send empty
+check "receiver answers SETUP with an empty body: one line, refused" \
+	one_line $rc "$T/empty.err" "refused the session"
+peer garbage --fault garbage --fault-on record
+send garbage
+check "receiver answers RECORD with garbage: one line" one_line $rc "$T/garbage.err" \
+	"not RTSP|does not authenticate"
+peer die --die-after 300
+send die
+check "receiver dies mid-stream: one line" one_line $rc "$T/die.err" "closed the RTSP connection"
+exit $FAILED
