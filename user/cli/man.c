@@ -259,9 +259,9 @@ static void man_privileges(FILE *f)
 {
 	fputs(".SH PRIVILEGES\n", f);
 	roff_text(f, "txpace runs as root, or as another user with file capabilities: the package "
-		  "sets them on /usr/bin/txpace (setcap cap_net_admin,cap_bpf,cap_perfmon,"
-		  "cap_sys_nice,cap_ipc_lock+p; permitted, not effective: txpace raises what it "
-		  "uses) and lets only root and the members of the txpace group run it (0750 "
+		  "sets them on /usr/bin/txpace (CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_NICE, "
+		  "CAP_IPC_LOCK and CAP_NET_BIND_SERVICE, permitted, not effective: txpace raises what "
+		  "it uses) and lets only root and the members of the txpace group run it (0750 "
 		  "root:txpace, dpkg-statoverride), since CAP_NET_ADMIN changes any interface. "
 		  "Before anything changes, txpace checks that what the command and backend need is "
 		  "permitted, and refuses with one line naming the capability and its use. It then "

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
@@ -99,8 +100,12 @@ static int fs_is(const char *path, long magic)
 
 void caps_req_facts(struct caps_req *r)
 {
+	const char *no_btf = getenv("TXPACE_NO_BTF");
+
 	r->root = geteuid() == 0;
-	r->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	/* (TXPACE_NO_BTF=1 makes bpf_load.c take the classic tracepoint path, as without BTF) */
+	r->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+		 !(no_btf && *no_btf && strcmp(no_btf, "0"));
 	r->no_bpffs = !fs_is("/sys/fs/bpf", BPF_FS_MAGIC);
 	r->no_tracefs = !fs_is("/sys/kernel/tracing", TRACEFS_MAGIC);
 }

@@ -71,6 +71,9 @@ static const struct rule rules[] = {
 	{ CAP_NET_ADMIN, NEED, SETUP | KEEP, edt, "the edt backend",
 	  "install root fq, and restore the qdiscs at exit" },
 	{ CAP_BPF, NEED, SETUP, edt_bpf, "the edt backend", "load the egress program" },
+	{ CAP_PERFMON, WANT, SETUP, edt_bpf, "the edt backend",
+	  "load the egress program as root does (the verifier is stricter with its pointer reads "
+	  "without it: a 32-bit ARM kernel with its JIT on refused it with EACCES)" },
 	{ CAP_NET_ADMIN, NEED, SETUP | KEEP, etf, "the etf backend",
 	  "install etf, SO_TXTIME on CLOCK_TAI, and restore the qdiscs at exit" },
 	{ CAP_NET_ADMIN, NEED, SETUP | KEEP, watch, "--watch",
