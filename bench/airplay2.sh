@@ -7,6 +7,7 @@
 # CALLGRIND=1 also instructions per packet inside each profile's packetize (ALAC + ChaCha20-
 # Poly1305 + packetize vs ALAC + AES + packetize) and for the whole run.
 # usage: bench/airplay2.sh [SECONDS_PER_RUN (10)] [ROUNDS (3)] [extra send options]
+#   PROFILES="airplay2" bench/airplay2.sh 600 1: the 10-minute stream alone (its max and late)
 set -u
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -19,8 +20,9 @@ start_airplay2 BenchAP2 && start_airplay1_beside BenchAP1 || exit 1
 ffmpeg -v error -f lavfi -i "anoisesrc=d=$SECS:c=pink:r=44100:a=0.3:seed=3" -ac 2 -c:a pcm_s16le "$T/in.wav"
 OUT=$T/out
 mkdir -p "$OUT"
+PROFILES=${PROFILES:-raop airplay2}
 for r in $(seq 1 "$ROUNDS"); do
-	for p in raop airplay2; do
+	for p in $PROFILES; do
 		port=$([ $p = raop ] && echo 5000 || echo 7000)
 		in_priv "$TXP" "$TXPACE" send --profile $p --quiet --report "$OUT/$p.$r.json" "$@" \
 			"$RX4:$port" "$T/in.wav" 2>"$OUT/$p.$r.err" ||
@@ -28,7 +30,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
-	for p in raop airplay2; do
+	for p in $PROFILES; do
 		port=$([ $p = raop ] && echo 5000 || echo 7000)
 		fn=$([ $p = raop ] && echo raop_packetize || echo ap2_packetize)
 		in_priv "$TXP" valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$p" \
@@ -39,14 +41,14 @@ if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
 			>/dev/null 2>"$OUT/cgall.$p.txt"
 	done
 fi
-python3 - "$OUT" "$ROUNDS" <<'PY'
+python3 - "$OUT" "$ROUNDS" "$PROFILES" <<'PY'
 import json, os, re, statistics, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
+out, rounds, profiles = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
 med = statistics.median
-rows, ratios = {}, []
+rows, ratios, maxes = {}, [], {}
 for r in range(1, rounds + 1):
     got = {}
-    for p in ("raop", "airplay2"):
+    for p in profiles:
         j = json.load(open(f"{out}/{p}.{r}.json"))
         d, c = j["departure_error_us"], j.get("cost", {})
         secs = j["packets"] * 352 / 44100
@@ -54,13 +56,18 @@ for r in range(1, rounds + 1):
             100 * c.get("process_cpu_ms", 0) / 1000 / secs, c.get("wakeups_per_s", 0),
             c.get("rss_kib", 0) / 1024, j["late"]))
         got[p] = d["p99"]
-    ratios.append(got["airplay2"] / got["raop"] if got["raop"] else float("nan"))
+        maxes.setdefault(p, []).append((d["max"], j["late"], j["packets"]))
+    if len(got) == 2:
+        ratios.append(got["airplay2"] / got["raop"] if got["raop"] else float("nan"))
 print(f"{'':10} {'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9} {'CPU %':>6} {'wake/s':>7} {'RSS MB':>7} {'late':>5}   (medians of {rounds} rounds)")
 for p, v in rows.items():
     print(f"{p:10} " + " ".join(f"{med([x[i] for x in v]):{w}.{pr}f}" for i, (w, pr) in
           enumerate([(8, 1), (8, 1), (9, 1), (6, 2), (7, 0), (7, 1), (5, 0)])))
-print("airplay2 / raop p99 per round: " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {med(ratios):.2f}")
-for p in ("raop", "airplay2"):
+for p, v in maxes.items():
+    print(f"{p}: max departure error per round (us): " + ", ".join(f"{m:.0f} ({l} late of {n})" for m, l, n in v))
+if ratios:
+    print("airplay2 / raop p99 per round: " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {med(ratios):.2f}")
+for p in profiles:
     fn, fa = f"{out}/cg.{p}.txt", f"{out}/cgall.{p}.txt"
     if os.path.exists(fn):
         m, a = re.search(r"Collected : (\d+)", open(fn).read()), re.search(r"Collected : (\d+)", open(fa).read())

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "txpace/srp.h"
@@ -173,6 +174,86 @@ static void test_refusals(void)
 	srp_client_free(NULL);
 }
 
+/* SHA-512 over the parts (ptr, len pairs), NULL-terminated */
+static void sha512(uint8_t out[64], const void *p, ...)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	unsigned n = 64;
+	va_list ap;
+
+	EVP_DigestInit_ex(m, EVP_sha512(), NULL);
+	va_start(ap, p);
+	while (p) {
+		EVP_DigestUpdate(m, p, va_arg(ap, size_t));
+		p = va_arg(ap, const void *);
+	}
+	va_end(ap);
+	EVP_DigestFinal_ex(m, out, &n);
+	EVP_MD_CTX_free(m);
+}
+
+static size_t skip0(const uint8_t *v, size_t n)
+{
+	size_t z = 0;
+
+	while (z + 1 < n && v[z] == 0) {
+		z++;
+	}
+	return z;
+}
+
+/*
+ * The two hash conventions (srp.h): with a = 1, A = 5 has 383 leading zero bytes, so M1 and K
+ * differ between them. The expected values are computed here from the client's own A and S (the
+ * Appendix B vectors above prove those), with N from OpenSSL's RFC 3526 prime (RFC 5054's 3072-bit
+ * group), g = 5, I = "Pair-Setup".
+ */
+static void test_conventions(void)
+{
+	uint8_t salt[16] = { 1, 2, 3 }, B[384], A[384], Sv[384], n[384], hn[64], hg[64], hi[64],
+		K[64], M1[2][64], want_k[64], want_m1[64], g = 5, one = 1;
+	BIGNUM *N = BN_get_rfc3526_prime_3072(NULL);
+	char err[128];
+
+	CHECK(N != NULL && BN_bn2binpad(N, n, 384) == 384);
+	memset(B, 0x5a, sizeof(B));	/* any B below N with a nonzero top byte */
+	sha512(hn, n, (size_t)384, NULL);
+	sha512(hg, &g, (size_t)1, NULL);
+	sha512(hi, "Pair-Setup", (size_t)10, NULL);
+	for (int i = 0; i < 64; i++) {
+		hn[i] ^= hg[i];
+	}
+	for (int minimal = 0; minimal < 2; minimal++) {
+		struct srp_client *c = srp_client_new(SRP_GROUP_3072, SRP_SHA512, "Pair-Setup",
+						      "3939", err, sizeof(err));
+		size_t za, zb, zs;
+
+		CHECK(c != NULL);
+		CHECK_EQ(srp_client_set_private(c, &one, 1), 0);
+		CHECK_EQ(srp_client_set_minimal(c, minimal), 0);
+		CHECK_EQ(srp_client_start(c, salt, sizeof(salt), B, sizeof(B), err, sizeof(err)), 0);
+		CHECK_EQ(srp_client_set_minimal(c, !minimal), -EINVAL);	/* too late */
+		CHECK_EQ(srp_client_ambiguous(c), 1);
+		CHECK_EQ(srp_client_value(c, SRP_VAL_A, A, sizeof(A)), 384);
+		CHECK_EQ(srp_client_value(c, SRP_VAL_S, Sv, sizeof(Sv)), 384);
+		CHECK_EQ(A[383], 5);
+		srp_client_value(c, SRP_VAL_K, K, sizeof(K));
+		srp_client_value(c, SRP_VAL_M1, M1[minimal], 64);
+		za = minimal ? skip0(A, 384) : 0;
+		zb = minimal ? skip0(B, 384) : 0;
+		zs = minimal ? skip0(Sv, 384) : 0;
+		sha512(want_k, Sv + zs, 384 - zs, NULL);
+		sha512(want_m1, hn, (size_t)64, hi, (size_t)64, salt, sizeof(salt), A + za, 384 - za,
+		       B + zb, 384 - zb, want_k, (size_t)64, NULL);
+		CHECK(!memcmp(K, want_k, 64));
+		CHECK(!memcmp(M1[minimal], want_m1, 64));
+		srp_client_free(c);
+	}
+	/* and the two proofs really differ for this A */
+	CHECK(memcmp(M1[0], M1[1], 64) != 0);
+	BN_free(N);
+}
+
 int main(void)
 {
 	uint8_t salt[16], B[128], out[SRP_MAX_N];
@@ -195,6 +276,7 @@ int main(void)
 	CHECK_EQ(srp_client_start(c, salt, sizeof(salt), B, sizeof(B), err, sizeof(err)), -EINVAL);
 	srp_client_free(c);
 	test_refusals();
+	test_conventions();
 	CHECK_EQ(srp_group_len(SRP_GROUP_3072), 384);
 	CHECK_EQ(srp_hash_len(SRP_SHA512), 64);
 	return unit_done("test_srp");
