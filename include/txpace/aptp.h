@@ -50,6 +50,11 @@ struct aptp_cfg {
 	 */
 	int ptp_timescale;
 	int16_t utc_offset;
+	/*
+	 * 1 when ptp4l runs on this host (its timeline is used): share 319/320 with it
+	 * (SO_REUSEADDR; ptp4l binds them on its interface's wildcard address the same way)
+	 */
+	int share_with_ptp4l;
 	/* Announce's grandmaster fields; 0: 248 and 248 (Apple's aPTP profile values) */
 	uint8_t priority1, priority2;
 };

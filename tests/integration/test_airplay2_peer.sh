@@ -93,6 +93,41 @@ send vol --volume -7.5
 check "volume: SET_PARAMETER volume -7.5 dB reached the peer (encrypted)" \
 	jq_check "$T/vol.sum" '.volumes == [-7.5]'
 
+# ptp4l on the sender's host (an AES67 installation), grandmaster of v_tx: its timeline is used
+# (PTP time = CLOCK_REALTIME + its TAI-UTC offset), and txpace shares 319/320 with it
+UDS=/var/run/txpace-$$-gm
+trap 'teardown; rm -f $UDS' EXIT
+printf '[global]\ntime_stamping software\nnetwork_transport UDPv4\nlogAnnounceInterval 0\nmasterOnly 1\nuds_address %s\n' \
+	"$UDS" >"$T/gm.cfg"
+ip netns exec "$NS_TX" ptp4l -f "$T/gm.cfg" -i v_tx >"$T/gm.log" 2>&1 &
+GM=$!
+PIDS+=("$GM")
+state=
+for i in $(seq 1 400); do
+	state=$(ip netns exec "$NS_TX" pmc -u -b 0 -s "$UDS" 'GET PORT_DATA_SET' 2>/dev/null |
+		awk '$1 == "portState" { print $2 }')
+	[ "$state" = MASTER ] && break
+	sleep 0.05
+done
+tp=$(ip netns exec "$NS_TX" pmc -u -b 0 -s "$UDS" 'GET TIME_PROPERTIES_DATA_SET' 2>/dev/null)
+utc=$(awk '$1 == "currentUtcOffset" { print $2 }' <<<"$tp")
+tscale=$(awk '$1 == "ptpTimescale" { print $2 }' <<<"$tp")
+want=$([ "$tscale" = 1 ] && echo $((utc * 1000000000)) || echo 0)
+if [ "$state" = MASTER ] && [ -n "$utc" ]; then
+	peer ptp4l
+	send ptp4l --ptp-socket "$UDS"
+	check "ptp4l here (grandmaster, TAI-UTC $utc s, ptpTimescale $tscale): its timeline used, the ports shared" \
+		jq_check "$T/ptp4l.json" ".complete and .airplay2.ptp.timescale == \"realtime\" and
+			.airplay2.ptp.offset_ns == $want and .airplay2.ptp.follow_ups > 0"
+	check "ptp4l here: the receiver's offset (Follow_Up origin - Sync arrival, CLOCK_REALTIME) is ptp4l's, within 50 ms" \
+		jq_check "$T/ptp4l.sum" "(.ptp.offset_ns.last - $want) | fabs < 50000000"
+	check "ptp4l here: the output is still the source, bit for bit" exact "$T/in.ref" "$T/ptp4l.pcm"
+else
+	fail "ptp4l here" "ptp4l did not become grandmaster ($state): $(tail -n 3 "$T/gm.log")"
+fi
+kill "$GM"
+wait "$GM" 2>/dev/null
+
 peer refuse --fault refuse-pairing
 send refuse
 check "receiver refuses pairing: one line" one_line $rc "$T/refuse.err" "pair"

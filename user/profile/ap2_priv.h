@@ -45,6 +45,7 @@ struct ap2 {
 	int ctl_fd;
 	uint16_t ctl_port, event_port;
 	struct aptp *ptp;
+	int ptp_rt;			/* PTP time from CLOCK_REALTIME: ptp4l's timeline */
 	struct alac_enc *alac;
 	struct rtx rtx;
 	struct ap2ctl_rx_counts ctl_counts;
@@ -83,6 +84,10 @@ int ap2_send(struct ap2 *a, const char *method, const char *uri, const char *ext
 int ap2_on_reply(void *arg, const char *method, const struct rtsp_resp *resp);
 /** The client failed mid-stream (@rc from rtsp_send or rtsp_service): say why, once. */
 int ap2_rtsp_failed(struct ap2 *a, int rc, char *err, size_t errlen);
+/** @return what to add to a CLOCK_MONOTONIC time for the PTP master's clock (0 or REALTIME's) */
+int64_t ap2_to_ptp_clock(const struct ap2 *a);
+/** Serve the PTP master (@now CLOCK_MONOTONIC); @next lowered to when it wants to run again. */
+int ap2_ptp_service(struct ap2 *a, int64_t now, int64_t *next, char *err, size_t errlen);
 /** Serve the PTP master and the RTSP connection until @until (or its answer, with @done). */
 int ap2_wait(struct ap2 *a, int64_t until, const int *done, char *err, size_t errlen);
 

@@ -148,7 +148,8 @@ static void send_anchor(struct ap2 *a, const struct schedule *s, int64_t now)
 	int64_t play = sched_launch(s, k) + (int64_t)a->latency_frames * NSEC_PER_SEC / AP2_RATE;
 	struct ap2ctl_anchor an = { .first = a->first_anchor,
 				    .rtp = sched_rtp_ts(s, k) + AP2CTL_RECEIVER_LEAD,
-				    .ptp_ns = (uint64_t)aptp_ptp_time(a->ptp, play) };
+				    .ptp_ns = (uint64_t)aptp_ptp_time(a->ptp, play +
+								      ap2_to_ptp_clock(a)) };
 	uint8_t b[AP2CTL_ANCHOR_LEN];
 	size_t n;
 
@@ -210,9 +211,8 @@ static int ap2_service(void *priv, const struct schedule *s, int64_t now, int64_
 	if (rc) {
 		return ap2_rtsp_failed(a, rc, err, errlen);
 	}
-	rc = aptp_service(a->ptp, now, &ptp_next);
+	rc = ap2_ptp_service(a, now, &ptp_next, err, errlen);
 	if (rc) {
-		snprintf(err, errlen, "PTP master: %s", strerror(-rc));
 		return rc;
 	}
 	if (now >= a->next_anchor) {

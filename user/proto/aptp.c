@@ -126,11 +126,12 @@ struct aptp *aptp_new(const struct aptp_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
-	a->ev_fd = aptp_sock_bind(cfg->local, APTP_EVENT_PORT, err, errlen);
+	a->ev_fd = aptp_sock_bind(cfg->local, APTP_EVENT_PORT, cfg->share_with_ptp4l, err, errlen);
 	if (a->ev_fd < 0) {
 		goto err;
 	}
-	a->gen_fd = aptp_sock_bind(cfg->local, APTP_GENERAL_PORT, err, errlen);
+	a->gen_fd = aptp_sock_bind(cfg->local, APTP_GENERAL_PORT, cfg->share_with_ptp4l, err,
+				   errlen);
 	if (a->gen_fd < 0) {
 		goto err;
 	}

@@ -12,7 +12,8 @@
  * A UDP socket bound to @local's address, port @port (CLOEXEC, NONBLOCK).
  * @return the socket, or -errno with a one-line reason in @err (naming the holder of the port)
  */
-int aptp_sock_bind(const struct net_addr *local, uint16_t port, char *err, size_t errlen);
+int aptp_sock_bind(const struct net_addr *local, uint16_t port, int share, char *err,
+		   size_t errlen);
 /**
  * The MAC of @iface, or of the interface holding @local's address when @iface is NULL.
  * @return 0, or -errno (-ENOENT: no such interface; -ENODATA: it has no MAC, e.g. lo)

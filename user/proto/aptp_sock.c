@@ -87,7 +87,8 @@ static void inode_owner(unsigned long ino, char *out, size_t cap)
 	}
 }
 
-int aptp_sock_bind(const struct net_addr *local, uint16_t port, char *err, size_t errlen)
+int aptp_sock_bind(const struct net_addr *local, uint16_t port, int share, char *err,
+		   size_t errlen)
 {
 	struct net_addr a = *local;
 	int fd, e;
@@ -104,6 +105,15 @@ int aptp_sock_bind(const struct net_addr *local, uint16_t port, char *err, size_
 		return -e;
 	}
 	if (!bind(fd, (struct sockaddr *)&a.ss, a.len)) {
+		return fd;
+	}
+	/*
+	 * ptp4l holds 319/320 on the wildcard address of its interface with SO_REUSEADDR: our
+	 * socket on this one address may then share the port (unicast to it comes to us)
+	 */
+	if (errno == EADDRINUSE && share &&
+	    !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) &&
+	    !bind(fd, (struct sockaddr *)&a.ss, a.len)) {
 		return fd;
 	}
 	e = errno;
