@@ -18,7 +18,7 @@ command -v nqptp >/dev/null && shairport_bin AIRPLAY2 >/dev/null ||
 	{ echo "bench/airplay2.sh: needs an AirPlay 2 shairport-sync and nqptp (see TESTBED.md)" >&2; exit 1; }
 start_airplay2 BenchAP2 && start_airplay1_beside BenchAP1 || exit 1
 ffmpeg -v error -f lavfi -i "anoisesrc=d=$SECS:c=pink:r=44100:a=0.3:seed=3" -ac 2 -c:a pcm_s16le "$T/in.wav"
-OUT=$T/out
+OUT=${OUT_DIR:-$T/out}	# (OUT_DIR=DIR keeps the reports)
 mkdir -p "$OUT"
 PROFILES=${PROFILES:-raop airplay2}
 for r in $(seq 1 "$ROUNDS"); do
