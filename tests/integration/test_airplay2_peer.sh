@@ -135,6 +135,30 @@ peer pin --require-pin
 send pin
 check "receiver wants a PIN (470): one line that says to run txpace pair" \
 	one_line $rc "$T/pin.err" "txpace pair"
+# txpace pair: without a terminal or --pin, a usage line; against a receiver that cannot do
+# PIN pairing (the peer has none), one line; --forget of a receiver never paired, one line;
+# the store it made is private (0700 directory, 0600 identity)
+ip netns exec "$NS_TX" "$TXPACE" pair "$RX4" </dev/null >/dev/null 2>"$T/pair_nopin.err"
+rc=$?
+check "pair: no PIN and no terminal: one line naming --pin" \
+	bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/pair_nopin.err') -eq 1 ] && grep -q -- --pin '$T/pair_nopin.err'"
+peer pairpin --require-pin
+ip netns exec "$NS_TX" "$TXPACE" pair --pin 123-45-678 --pair-dir "$T/keys" --timeout 2000 "$RX4" \
+	>/dev/null 2>"$T/pairpin.err"
+rc=$?
+wait "$PEER_PID"
+check "pair: a receiver that refuses PIN pairing too: one error line (not 'run txpace pair'), exit 1, nothing stored" \
+	bash -c "[ $rc -eq 1 ] && [ \$(grep -c 'error:' '$T/pairpin.err') -eq 1 ] &&
+		grep -q 'refused pair-setup with a PIN' '$T/pairpin.err' &&
+		! grep -q 'run .txpace pair' '$T/pairpin.err' && ! grep -qs . '$T/keys/peers'"
+check "pair: its identity is kept private (directory 0700, identity 0600)" \
+	bash -c "[ \$(stat -c %a '$T/keys') = 700 ] && [ \$(stat -c %a '$T/keys/identity') = 600 ]"
+ip netns exec "$NS_TX" "$TXPACE" pair --forget --pair-dir "$T/keys" AA:BB:CC:DD:EE:FF \
+	>/dev/null 2>"$T/forget.err"
+rc=$?
+check "pair --forget of a receiver never paired: one line, exit 1" \
+	one_line $rc "$T/forget.err" "."
+
 peer empty --fault empty-setup
 send empty
 check "receiver answers SETUP with an empty body: one line, refused" \

@@ -18,6 +18,7 @@
 struct pair_run {
 	const struct pair_transport *t;
 	const char *what;	/* "pair-setup", "pair-verify" */
+	int transient;		/* transient pair-setup (a 470 then means: pair with a PIN) */
 	char *err;
 	size_t errlen;
 	uint8_t resp[PAIR_RESP_MAX];
@@ -115,9 +116,14 @@ static int pair_exchange(struct pair_run *r, const char *path, const uint8_t *bo
 	if (r->resp_len > sizeof(r->resp)) {
 		r->resp_len = sizeof(r->resp);
 	}
-	if (status == 470) {
+	if (status == 470 && r->transient) {
 		pair_err(r, "%s wants PIN pairing: run `txpace pair %s` and enter the PIN it shows",
 			 pair_name(r), pair_name(r));
+		return -ENOTSUP;
+	}
+	if (status == 470) {
+		pair_err(r, "%s refused %s with a PIN too (470): it may want HomeKit pairing through "
+			 "Apple's Home app, which txpace does not do", pair_name(r), r->what);
 		return -ENOTSUP;
 	}
 	code = tlv8_check(r->resp, r->resp_len) == 0 ?
@@ -235,7 +241,8 @@ static int pair_srp(struct pair_run *r, const char *pin, int transient, uint8_t 
 
 int pair_setup_transient(const struct pair_transport *t, uint8_t key[64], char *err, size_t errlen)
 {
-	struct pair_run r = { .t = t, .what = "pair-setup", .err = err, .errlen = errlen };
+	struct pair_run r = { .t = t, .what = "pair-setup", .transient = 1, .err = err,
+			      .errlen = errlen };
 	int rc = pair_srp(&r, PAIR_TRANSIENT_PIN, 1, key);
 
 	if (rc == 0) {
