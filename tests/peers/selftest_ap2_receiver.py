@@ -216,9 +216,13 @@ def test_ptp_rules():
           rej.get("wrong_port") == 1 and rej.get("wrong_source") == 1 and
           rej.get("malformed") == 1 and rej.get("wrong_channel") == 1, json.dumps(rej))
     check("ptp: the Sync before the first Announce is not used", rej.get("before_announce") == 1)
-    check("ptp: counts and order (sync, announce, then sync/follow_up pairs)",
-          s["counts"] == {"sync": 5, "announce": 1, "follow_up": 4} and s["order"] == [
-              "sync", "announce"] + ["sync", "follow_up"] * 4, json.dumps(s["counts"]))
+    # (the event and general ports are two sockets: which one's datagram is handled first when
+    # both hold some depends on the moment the peer reads them, so only the counts and the
+    # messages accepted are asserted, not their interleaving; seen once on a loaded machine)
+    check("ptp: counts, and the messages accepted (sync, announce, sync/follow_up pairs)",
+          s["counts"] == {"sync": 5, "announce": 1, "follow_up": 4} and sorted(s["order"]) ==
+          sorted(["sync", "announce"] + ["sync", "follow_up"] * 4),
+          json.dumps(s["counts"]) + " " + json.dumps(s["order"]))
     check("ptp: 3 Follow_Ups matched (offsets taken), 1 unmatched, grandmaster from Announce",
           (s["offset_ns"] or {}).get("count") == 3 and s["follow_up_unmatched"] == 1 and
           s["grandmaster_identity"] == "021122fffe334455", json.dumps(s["offset_ns"]))
