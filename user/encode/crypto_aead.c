@@ -4,15 +4,29 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "txpace/aead.h"
 
+static int init_rc;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_sodium(void)
+{
+	/* it picks the fastest ChaCha20 and Poly1305 code */
+	init_rc = sodium_init() < 0 ? -EIO : 0;
+}
+
 int aead_init(void)
 {
-	/* idempotent and thread-safe; it picks the fastest ChaCha20 and Poly1305 code */
-	return sodium_init() < 0 ? -EIO : 0;
+	/*
+	 * Once: sodium_init() takes a mutex on every call, and aead_seal runs for every audio
+	 * packet; pthread_once costs a load after the first call
+	 */
+	pthread_once(&init_once, init_sodium);
+	return init_rc;
 }
 
 int aead_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
