@@ -63,8 +63,9 @@ struct profile_ops {
 	const char *name;
 	/*
 	 * Packets of silence sent after the source's last one. A receiver finds a lost packet by
-	 * the gap before the next: without a packet after it, the last one could never be asked
-	 * for again.
+	 * the gap before the next, and asks for it only when a later packet arrives a while after
+	 * the gap (shairport-sync: 100 ms, again every 250 ms): without packets after it, the
+	 * last ones could never be asked for again.
 	 */
 	unsigned tail_packets;
 	/* seconds of sent packets kept for the receiver's retransmit requests (0: none kept) */

@@ -282,10 +282,12 @@ airplay_seek() {
 import sys
 ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 F, R, skip = 4, 44100, 9 * 352
-# the sender ends with 3 packets of silence (so a lost last packet can still be asked for)
-tail = 3 * 352 * F
-if out.endswith(bytes(tail)):
-    out = out[:-tail]
+# the sender ends with 63 packets (0.5 s) of silence, so a lost last packet can still be asked
+# for; the receiver's output may end there or carry on with its own silence
+end = len(out)
+while end >= F and out[end - F:end] == bytes(F):
+    end -= F
+out = out[:end]
 pos = out.find(ref[skip * F:skip * F + 8192])
 if pos < 0:
     sys.exit("the start of the source is not in the output")
@@ -361,12 +363,16 @@ CONF
 	restart_airplay2
 }
 restart_airplay2() {
-	local i
+	local i n
+	# it announces itself on mDNS after it listens; a SETUP before that aborts it (an assertion
+	# in its avahi code), so wait for the announcement too
+	n=$(grep -c "successfully added" "$AP2_LOG" 2>/dev/null)
 	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u -vv >>"$AP2_OUT" 2>>"$AP2_LOG" &
 	AP2_PID=$!
 	PIDS+=("$AP2_PID")
 	for i in $(seq 1 200); do
-		in_priv "$RXP" ss -Hltn "sport = :7000" | grep -q . && return 0
+		in_priv "$RXP" ss -Hltn "sport = :7000" | grep -q . &&
+			[ "$(grep -c "successfully added" "$AP2_LOG")" -gt "${n:-0}" ] && return 0
 		sleep 0.05
 	done
 	echo "the AirPlay 2 receiver did not start: $(tail -n 5 "$AP2_LOG")" >&2

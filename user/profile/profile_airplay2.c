@@ -391,7 +391,7 @@ static void ap2_summary(void *priv, FILE *f)
 
 const struct profile_ops profile_airplay2 = {
 	.name = "airplay2",
-	.tail_packets = 3,
+	.tail_packets = AP_TAIL_PACKETS,
 	.history_s = 2,
 	.open = ap2_open,
 	.packetize = ap2_packetize,

@@ -401,7 +401,7 @@ static void raop_summary(void *priv, FILE *f)
 
 const struct profile_ops profile_raop = {
 	.name = "raop",
-	.tail_packets = 3,
+	.tail_packets = AP_TAIL_PACKETS,
 	.history_s = 2,		/* RAOP receivers ask for up to 2 s back */
 	.open = raop_open,
 	.packetize = raop_packetize,

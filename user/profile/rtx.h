@@ -25,6 +25,14 @@
  */
 #define RTX_RATE 250
 #define RTX_BURST 128
+/*
+ * Packets of silence after the source's last one (profile_ops.tail_packets): 0.5 s of 352-frame
+ * packets. shairport-sync asks for a missing packet only while later packets arrive, and only
+ * 100 ms after it saw the gap (again every 250 ms): with 3 packets of tail, a packet lost in the
+ * last 100 ms of a stream was never asked for (seen in CI: the last 4-7 packets). 0.5 s lets the
+ * last packet be asked for twice.
+ */
+#define AP_TAIL_PACKETS 63
 /* the most packets one request is served from (the history holds 2 s: 255 packets) */
 #define RTX_WINDOW_MAX 1024
 /* datagrams read per port per service call, so a flood cannot hold off syncs and keep-alives */
