@@ -342,21 +342,24 @@ private_mdns() {
 # start_airplay2 NAME: a real AirPlay 2 receiver (shairport_bin AIRPLAY2, with nqptp) in NS_RX and
 # the sender's side in NS_TX (make_pair: RX4/TX4 on a veth; the PTP master and nqptp both bind
 # UDP 319/320, so never one host), each with a private system bus and avahi-daemon. Sets RXP,
-# TXP (in_priv them), AP2, AP2_OUT (the receiver's S16LE output, appended), AP2_LOG, AP2_PID.
+# TXP (in_priv them), AP2, AP2_OUT (the receiver's S16LE output, appended), AP2_LOG, AP2_PID,
+# AP2_META (its metadata items: ap2_volumes lists the AirPlay volumes it set).
 # restart_airplay2 starts the receiver again.
 start_airplay2() {
 	AP2=$(shairport_bin AIRPLAY2) || { echo "no AirPlay 2 shairport-sync" >&2; return 1; }
 	make_pair || return 1
 	private_run "$NS_RX" && RXP=$PRIV && private_mdns "$RXP" || return 1
 	private_run "$NS_TX" && TXP=$PRIV && private_mdns "$TXP" || return 1
-	AP2_OUT=$T/ap2.s16le AP2_LOG=$T/ap2.log
+	AP2_OUT=$T/ap2.s16le AP2_LOG=$T/ap2.log AP2_META=$T/ap2.meta
 	cat >"$T/ap2.conf" <<CONF
 general = { name = "$1"; output_backend = "stdout"; mdns_backend = "avahi";
             ignore_volume_control = "yes"; interpolation = "basic";
             resync_threshold_in_seconds = 0.0;
             audio_backend_buffer_desired_length_in_seconds = 0.2; };
 stdout = { output_rate = 44100; output_format = "S16_LE"; };
+metadata = { enabled = "yes"; include_cover_art = "no"; pipe_name = "$AP2_META"; };
 CONF
+	: >"$AP2_META"	# a plain file: the receiver's "pipe" is opened O_NONBLOCK, so no reader
 	nsenter -F -t "$RXP" -m -n nqptp >"$T/nqptp.log" 2>&1 &
 	PIDS+=("$!")
 	: >"$AP2_OUT"
@@ -377,6 +380,18 @@ restart_airplay2() {
 	done
 	echo "the AirPlay 2 receiver did not start: $(tail -n 5 "$AP2_LOG")" >&2
 	return 1
+}
+# ap2_volumes: the AirPlay volumes (dB) start_airplay2's receiver set, one a line, from its
+# metadata ("ssnc" "pvol": airplay volume,output volume,lowest,highest); its log shows a volume
+# only when it arrives before the player starts (debug 2), so that is no witness
+ap2_volumes() {
+	python3 - "$AP2_META" <<'PY'
+import base64, re, sys
+text = open(sys.argv[1], 'rb').read().decode('latin-1')
+for m in re.finditer(r'<type>73736e63</type><code>70766f6c</code><length>\d+</length>\s*'
+                     r'<data encoding="base64">\s*([A-Za-z0-9+/=\s]+?)\s*</data>', text):
+    print(base64.b64decode(m.group(1)).decode().split(',')[0])
+PY
 }
 # start_airplay1_beside NAME: Debian's AirPlay 1 shairport-sync in start_airplay2's receiver
 # namespace (port 5000, its own avahi service), for comparisons over the same veth. AP1_OUT.
