@@ -12,6 +12,7 @@
 struct sys_stat {
 	uint64_t total_ms, irq_ms, softirq_ms, steal_ms;	/* all CPUs together */
 	int64_t proc_cpu_ns;					/* this process, user + system */
+	int64_t proc_sleeps;	/* this process's voluntary context switches, every thread: its sleeps */
 	int ncpu;
 };
 

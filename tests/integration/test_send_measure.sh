@@ -40,6 +40,7 @@ if run_case l24 $RX4:5004 "--listen 0.0.0.0:5004" --seconds 2; then
 		jq_check "$T/l24.report" '.realtime.spin == "auto" and .realtime.spin_us >= 10 and
 			.realtime.spin_us <= .ptime_us / 2 and .cost.pacer_cpu_ms > 0 and
 			.cost.pacer_cpu_ms <= .cost.process_cpu_ms + 1 and .cost.wakeups_per_s > 0 and
+			.cost.process_wakeups_per_s > 0 and
 			.machine.wake_late_us.count > 0 and .cost.rss_kib > 0 and
 			(.cost.locked_kib > 0 or env.ASAN_OPTIONS != null) and
 			.cost.locked_kib <= .cost.rss_kib'

@@ -21,6 +21,7 @@ int sys_stat_read(struct sys_stat *s)
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		s->proc_cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
 				 ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+		s->proc_sleeps = ru.ru_nvcsw;
 	}
 	s->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (!f) {
@@ -49,5 +50,6 @@ void sys_stat_delta(const struct sys_stat *a, const struct sys_stat *b, struct s
 	out->softirq_ms = b->softirq_ms - a->softirq_ms;
 	out->steal_ms = b->steal_ms - a->steal_ms;
 	out->proc_cpu_ns = b->proc_cpu_ns - a->proc_cpu_ns;
+	out->proc_sleeps = b->proc_sleeps - a->proc_sleeps;
 	out->ncpu = b->ncpu;
 }

@@ -179,6 +179,8 @@ static void report_cost(struct json *j, struct stream *s)
 	json_num(j, "process_cpu_ms", (double)d.proc_cpu_ns / 1e6);
 	json_num(j, "process_cpu_pct", (double)d.proc_cpu_ns / 1e7 / secs);
 	json_num(j, "wakeups_per_s", (double)atomic_load(&st->wakeups) / secs);
+	/* every thread's (producer, main loop, TX stamps): each voluntary switch ends in a wake-up */
+	json_num(j, "process_wakeups_per_s", (double)d.proc_sleeps / secs);
 	json_num(j, "spin_pct", (double)atomic_load(&st->spin_ns) / 1e7 / secs);
 	if (mem_usage(&rss, &lck) == 0) {
 		json_int(j, "rss_kib", rss);
