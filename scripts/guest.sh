@@ -14,10 +14,14 @@
 #	(busybox-static, bash, iproute2, bpftool, jq, coreutils, util-linux, findutils and the
 #	libraries they need, from that architecture's archive). Fast and offline when cached.
 #   scripts/guest.sh [--arch ARCH] run [--timeout SEC] [--mem MB] [--modules "NAME..."]
-#                        [--verbose] SCRIPT [EXTRA...]
+#                        [--net] [--verbose] SCRIPT [EXTRA...]
 #	Boot the guest with SCRIPT as /test.sh and print what it prints; exit with its status.
 #	The modules (veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf, and --modules) are
-#	loaded, each after those it depends on, before SCRIPT starts.
+#	loaded, each after those it depends on, before SCRIPT starts. --net: a virtio NIC on
+#	qemu's user-mode network (slirp: the guest is 10.0.2.15/24, left unconfigured for SCRIPT to
+#	set up; 10.0.2.2 is the loopback of the network namespace qemu was started in, so a peer
+#	there on 127.0.0.1 is reached through the guest's real NIC, qdisc and driver). virtio_net
+#	(and virtio_pci or virtio_mmio) are loaded with the other modules.
 #	The guest holds busybox (every applet), bash, iproute2's ip and tc, bpftool, build/txpace
 #	and build/tests/test_bpf_* when built, and each EXTRA file or directory, ELF programs with
 #	every library ldd lists. A path inside the repository keeps its repository-relative path
@@ -601,12 +605,14 @@ cleanup() {
 }
 
 run() {
-	local timeout=120 mem=1024 verbose=0 script line rc='' reason shown=0 deadline left status
+	local timeout=120 mem=1024 verbose=0 net=0 script line rc='' reason shown=0 deadline left status
+	local -a nic=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--timeout) timeout=${2:?--timeout SEC}; shift 2 ;;
 		--mem) mem=${2:?--mem MB}; shift 2 ;;
 		--modules) MODULES+=" ${2?--modules \"NAME...\"}"; shift 2 ;;
+		--net) net=1; shift ;;
 		--arch) GUEST_ARCH=${2:?--arch amd64|arm64|armhf}; set_arch; shift 2 ;;
 		--verbose | -v) verbose=1; shift ;;
 		-h | --help) usage 0 ;;
@@ -621,6 +627,13 @@ run() {
 	[ -f "$script" ] || die "no such script: $script"
 	command -v "$QEMU" >/dev/null || die "no $QEMU (apt-get install $QEMU_PKG)"
 	[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
+	if [ "$net" -eq 1 ]; then
+		case $GUEST_ARCH in
+		amd64) nic=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0) MODULES+=" virtio_pci" ;;
+		*) nic=(-netdev user,id=n0 -device virtio-net-device,netdev=n0) MODULES+=" virtio_mmio" ;;
+		esac
+		MODULES+=" virtio_net"
+	fi
 	prepare
 	trap cleanup EXIT
 	trap 'exit 130' INT
@@ -631,7 +644,7 @@ run() {
 	# softlockup_panic: a kernel that soft-locks ends the run at once (panic=-1, -no-reboot)
 	# instead of at --timeout, its messages on the console. (The TSC note: set_arch.) Still,
 	# time here is good to about a millisecond, not microseconds.
-	"$QEMU" "${QEMU_ARGS[@]}" -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
+	"$QEMU" "${QEMU_ARGS[@]}" "${nic[@]}" -m "$mem" -smp 2 -nodefaults -display none -no-reboot \
 		-serial stdio -monitor none -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd" \
 		-append "console=$CONSOLE panic=-1 softlockup_panic=1${APPEND:+ $APPEND}$([ "$verbose" -eq 1 ] || echo ' quiet')" \
 		</dev/null >"$WORK/console" 2>"$WORK/qemu.err" &

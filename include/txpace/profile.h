@@ -68,6 +68,11 @@ struct profile_ops {
 	 * last ones could never be asked for again.
 	 */
 	unsigned tail_packets;
+	/*
+	 * 1: the session also sends packets without a launch time on the same link (RTSP over
+	 * TCP, PTP, timing replies, resends), which a root etf qdisc would drop
+	 */
+	unsigned untimed_traffic;
 	/* seconds of sent packets kept for the receiver's retransmit requests (0: none kept) */
 	unsigned history_s;
 	/** Connect/negotiate; fill @d. @return private state, or NULL with a one-line reason */

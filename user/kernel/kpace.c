@@ -150,6 +150,13 @@ static int read_link(struct kpace *k, char *err, size_t errlen)
 				  "--backend rt", k->ifname, link.type);
 	}
 	k->l3_off = rc < 0 ? 0 : (unsigned)rc;
+	if (k->cfg.qdisc == KPACE_QDISC_ETF && k->tx_queues == 1 && k->cfg.untimed) {
+		/* etf drops what carries no launch time; with one queue there is no other class */
+		return kpace_fail(err, errlen, -EOPNOTSUPP, "%s has one TX queue: etf would be its "
+				  "root qdisc and drop every packet without a launch time, this "
+				  "session's RTSP and PTP too; use --backend edt, or a NIC with several "
+				  "TX queues (mqprio + etf)", k->ifname);
+	}
 	return 0;
 }
 

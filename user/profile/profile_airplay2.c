@@ -392,6 +392,7 @@ static void ap2_summary(void *priv, FILE *f)
 const struct profile_ops profile_airplay2 = {
 	.name = "airplay2",
 	.tail_packets = AP_TAIL_PACKETS,
+	.untimed_traffic = 1,	/* RTSP, PTP, anchors, resends, feedback */
 	.history_s = 2,
 	.open = ap2_open,
 	.packetize = ap2_packetize,

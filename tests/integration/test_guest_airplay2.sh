@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# AirPlay 2 with the kernel backends, which this machine's kernel may lack (fq, etf): in the 6.1
+# guest (scripts/guest.sh run --net, qemu TCG), txpace --profile airplay2 --backend edt and
+# --backend etf send over the guest's virtio NIC, through its qdiscs and the tc egress program,
+# to tests/peers/ap2_receiver.py on the host side (qemu's user-mode network: 10.0.2.2 is the
+# loopback of this test's own namespace). Checked: the output is the source bit for bit, each
+# backend's report has every packet handed over and none before its launch time (SND stamps),
+# the packets went through the kernel backend (edt: stamped by the egress program), the
+# guest's qdiscs were restored; and etf, which on this one-queue NIC would be the root qdisc
+# and drop the session's RTSP and PTP (nothing without a launch time passes it), is refused
+# in one line before the interface changes.
+. "$(dirname "$0")/lib.sh"
+GUEST=$TOP/scripts/guest.sh
+PEER="$(dirname "$0")/../peers/ap2_receiver.py"
+
+for b in qemu-system-x86_64 busybox jq ffmpeg; do
+	if ! command -v $b >/dev/null && [ ! -x /bin/$b ]; then
+		fail "guest airplay2" "$b missing (scripts/install-deps.sh)"
+		exit 1
+	fi
+done
+python3 -c 'import cryptography' 2>/dev/null ||
+	{ fail "guest airplay2" "python3-cryptography missing (scripts/install-deps.sh)"; exit 1; }
+if ! "$GUEST" prepare >"$T/prepare.log" 2>&1; then
+	if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
+		skip "guest airplay2" "no 6.1 kernel to boot: $(tail -n 1 "$T/prepare.log")"
+		exit 0
+	fi
+	fail "guest airplay2: prepare" "$(tail -n 1 "$T/prepare.log")"
+	exit 1
+fi
+ffmpeg -v error -f lavfi -i "anoisesrc=d=3:c=pink:r=44100:a=0.3:seed=17" -ac 2 -c:a pcm_s16le "$T/in.wav"
+ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
+# the guest gets files under the repository at the same relative path (its /tmp is a tmpfs)
+SRC=$TOP/build/tests/guest-ap2.wav
+mkdir -p "$TOP/build/tests" && cp "$T/in.wav" "$SRC" && trap 'rm -f "$SRC"; teardown' EXIT
+
+# the peers and qemu in a namespace of their own (only its loopback: qemu's user-mode network
+# reaches 127.0.0.1 there as 10.0.2.2)
+ip netns add "$NS_RX" && ip -n "$NS_RX" link set lo up || { fail "guest airplay2" "no namespace"; exit 1; }
+i=0
+for b in edt etf; do
+	ip netns exec "$NS_RX" python3 "$PEER" --once --bind 127.0.0.1 --port $((7000 + i)) \
+		--ptp-bind 127.0.0.1 --ptp-event-port $((10319 + 2 * i)) --ptp-general-port $((10320 + 2 * i)) \
+		--pcm "$T/$b.pcm" --summary "$T/$b.sum" 2>"$T/$b.peer" &
+	PIDS+=("$!")
+	wait_grep "$T/$b.peer" "listening on RTSP" || { fail "guest airplay2" "the $b peer did not start"; exit 1; }
+	i=$((i + 1))
+done
+ip netns exec "$NS_RX" "$GUEST" run --net --timeout 400 "$TOP/tests/guest/airplay2.sh" "$TXPACE" \
+	"$(command -v jq)" "$SRC" >"$T/guest.log" 2>&1
+rc=$?
+grep -q '^AP2 ' "$T/guest.log" ||
+	{ fail "guest airplay2" "the guest ran no stream (exit $rc): $(tail -n 5 "$T/guest.log")"; exit 1; }
+
+# exact REF PCM: PCM is REF bit for bit, then only the tail's silence
+exact() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, pcm = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+if pcm[:len(ref)] != ref:
+    i = next((i for i in range(0, min(len(ref), len(pcm)), 4) if pcm[i:i + 4] != ref[i:i + 4]), len(pcm))
+    sys.exit(f"differs from the source at frame {i // 4} of {len(ref) // 4}")
+if pcm[len(ref):].strip(b"\0"):
+    sys.exit("not silent after the source")
+PY
+}
+line=$(grep "^AP2 edt " "$T/guest.log")
+brc=$(echo "$line" | cut -d' ' -f3)
+echo "$line" | cut -d' ' -f4- >"$T/edt.json"
+if [ "$brc" = 0 ]; then
+	check "edt: the peer's output is the source, bit for bit (through the guest's edt backend)" \
+		exact "$T/in.ref" "$T/edt.pcm"
+	check "edt: every packet handed over and sent, none before its launch time (SND stamps)" \
+		jq_check "$T/edt.json" '.profile == "airplay2" and .backend == "edt" and .complete and
+			.sent == .packets and .early == 0 and .stamps_us.snd.count > 0 and
+			.send_errors == 0 and .airplay2.pairing == "transient"'
+	check "edt: the egress program stamped every packet (none unstamped), the peer decrypted each" \
+		jq_check "$T/edt.sum" '.audio.failed == 0 and .audio.decrypted == '"$(jq '.packets' "$T/edt.json")"' and
+			'"$(jq '.unstamped == 0' "$T/edt.json")"
+else
+	fail "edt: airplay2 stream" "exit $brc: $(grep "^AP2-ERR edt " "$T/guest.log" | cut -d' ' -f3-) (the peer: $(tail -n 3 "$T/edt.peer" | tr '\n' ' '))"
+fi
+err=$(grep "^AP2-ERR etf " "$T/guest.log" | cut -d' ' -f3-)
+check "etf on a one-queue NIC: refused, exit 1, one line ($err)" \
+	test "$(grep "^AP2 etf " "$T/guest.log" | cut -d' ' -f3)" = 1 -a \
+	"$(grep "^AP2-ERRLINES etf " "$T/guest.log" | cut -d' ' -f3)" = 1
+check "etf on a one-queue NIC: the line says why and what to use" \
+	grep -q "one TX queue.*--backend edt" <<<"$err"
+before=$(grep '^QDISC-BEFORE' "$T/guest.log" | cut -d' ' -f2-)
+after=$(grep '^QDISC-AFTER' "$T/guest.log" | cut -d' ' -f2-)
+check "the guest's qdiscs on eth0 restored after both streams ($after)" test -n "$before" -a "$before" = "$after"
+exit $FAILED
