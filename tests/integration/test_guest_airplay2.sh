@@ -9,7 +9,9 @@
 # the packets went through the kernel backend (edt: stamped by the egress program), the
 # guest's qdiscs were restored; and etf, which on this one-queue NIC would be the root qdisc
 # and drop the session's RTSP and PTP (nothing without a launch time passes it), is refused
-# in one line before the interface changes.
+# in one line before the interface changes; on a link with 4 TX queues (a veth in the guest,
+# routed to the NIC) etf works as mqprio + etf, the session's own traffic on the other queues:
+# bit-exact, none early, none missed.
 . "$(dirname "$0")/lib.sh"
 GUEST=$TOP/scripts/guest.sh
 PEER="$(dirname "$0")/../peers/ap2_receiver.py"
@@ -40,7 +42,7 @@ mkdir -p "$TOP/build/tests" && cp "$T/in.wav" "$SRC" && trap 'rm -f "$SRC"; tear
 # reaches 127.0.0.1 there as 10.0.2.2)
 ip netns add "$NS_RX" && ip -n "$NS_RX" link set lo up || { fail "guest airplay2" "no namespace"; exit 1; }
 i=0
-for b in edt etf; do
+for b in edt etf etf-mq; do
 	ip netns exec "$NS_RX" python3 "$PEER" --once --bind 127.0.0.1 --port $((7000 + i)) \
 		--ptp-bind 127.0.0.1 --ptp-event-port $((10319 + 2 * i)) --ptp-general-port $((10320 + 2 * i)) \
 		--pcm "$T/$b.pcm" --summary "$T/$b.sum" 2>"$T/$b.peer" &
@@ -48,7 +50,7 @@ for b in edt etf; do
 	wait_grep "$T/$b.peer" "listening on RTSP" || { fail "guest airplay2" "the $b peer did not start"; exit 1; }
 	i=$((i + 1))
 done
-ip netns exec "$NS_RX" "$GUEST" run --net --timeout 400 "$TOP/tests/guest/airplay2.sh" "$TXPACE" \
+ip netns exec "$NS_RX" "$GUEST" run --net --modules "act_nat cls_matchall" --timeout 400 "$TOP/tests/guest/airplay2.sh" "$TXPACE" \
 	"$(command -v jq)" "$SRC" >"$T/guest.log" 2>&1
 rc=$?
 grep -q '^AP2 ' "$T/guest.log" ||
@@ -73,7 +75,8 @@ if [ "$brc" = 0 ]; then
 	check "edt: the peer's output is the source, bit for bit (through the guest's edt backend)" \
 		exact "$T/in.ref" "$T/edt.pcm"
 	check "edt: every packet handed over and sent, none before its launch time (SND stamps)" \
-		jq_check "$T/edt.json" '.profile == "airplay2" and .backend == "edt" and .complete and
+		jq_check "$T/edt.json" '.profile == "airplay2" and .backend == "edt" and .kernel.iface == "eth0" and
+			(.kernel.setup | test("fq")) and .complete and
 			.sent == .packets and .early == 0 and .stamps_us.snd.count > 0 and
 			.send_errors == 0 and .airplay2.pairing == "transient"'
 	check "edt: the egress program stamped every packet (none unstamped), the peer decrypted each" \
@@ -88,7 +91,24 @@ check "etf on a one-queue NIC: refused, exit 1, one line ($err)" \
 	"$(grep "^AP2-ERRLINES etf " "$T/guest.log" | cut -d' ' -f3)" = 1
 check "etf on a one-queue NIC: the line says why and what to use" \
 	grep -q "one TX queue.*--backend edt" <<<"$err"
-before=$(grep '^QDISC-BEFORE' "$T/guest.log" | cut -d' ' -f2-)
-after=$(grep '^QDISC-AFTER' "$T/guest.log" | cut -d' ' -f2-)
-check "the guest's qdiscs on eth0 restored after both streams ($after)" test -n "$before" -a "$before" = "$after"
+line=$(grep "^AP2 etf-mq " "$T/guest.log")
+echo "$line" | cut -d' ' -f4- >"$T/etf-mq.json"
+if [ "$(echo "$line" | cut -d' ' -f3)" = 0 ]; then
+	check "etf, 4 TX queues: the peer's output is the source, bit for bit" exact "$T/in.ref" "$T/etf-mq.pcm"
+	check "etf, 4 TX queues: mqprio + etf, every packet sent, none early, none missed or late" \
+		jq_check "$T/etf-mq.json" '.backend == "etf" and (.kernel.setup | test("^mqprio \\+ etf")) and
+			.kernel.iface == "mq_tx" and .complete and .sent == .packets and
+			.early == 0 and .txtime_missed == 0 and .txtime_invalid == 0 and .send_errors == 0 and
+			.stamps_us.snd.count > 0'
+	check "etf, 4 TX queues: the peer decrypted every packet" \
+		jq_check "$T/etf-mq.sum" '.audio.failed == 0 and .audio.decrypted == '"$(jq '.packets' "$T/etf-mq.json")"
+else
+	fail "etf, 4 TX queues: airplay2 stream" "$(echo "$line" | cut -d' ' -f3): $(grep "^AP2-ERR etf-mq " "$T/guest.log" | cut -d' ' -f3-)"
+fi
+for q in "" -MQ; do
+	before=$(grep "^QDISC$q-BEFORE" "$T/guest.log" | cut -d' ' -f2-)
+	after=$(grep "^QDISC$q-AFTER" "$T/guest.log" | cut -d' ' -f2-)
+	check "the guest's qdiscs restored after the ${q:+4-queue }streams ($after)" \
+		test -n "$before" -a "$before" = "$after"
+done
 exit $FAILED
