@@ -13,12 +13,18 @@
 # Then 8 ms RAOP rows to a real receiver (RAOP=0 skips them) and, with GUEST=1, edt against rt
 # in the 6.1 guest (wake-ups of the hand-off thread). Rates are per second of the stream's life
 # (start to report: RAOP's include the wait for the receiver to play out, about 2.3 s).
-# usage: bench/cost.sh [SECONDS_PER_RUN (10)] [ROUNDS (3)]   (ROWS="auto s200 s0 abs")
+# usage: bench/cost.sh [SECONDS_PER_RUN (10)] [ROUNDS (3)]
+#   (ROWS="auto s200 s0 abs", RAOP_SPINS="auto 200 0"; with TXPACE_B=BINARY also autoB in either)
 set -u
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 ROUNDS=${2:-3}
 ROWS=${ROWS:-"auto s200 s0 abs"}
+RAOP_SPINS=${RAOP_SPINS:-"auto 200 0"}
+# TXPACE_B=BINARY: another build of txpace, as the rows autoB (1 ms) and RAOP_SPINS autoB, for
+# an A/B comparison of two builds in the same rounds
+TXPACE_B=${TXPACE_B:-}
+export RAOP_SPINS
 N=$((SECS * 1000))
 TXPACE=$PWD/build/txpace
 PLAIN=$PWD/build/bench/plain_sender
@@ -44,8 +50,8 @@ ip -n "$NS_TX" addr add 192.168.67.1/24 dev "c$$t" && ip -n "$NS_RX" addr add $R
 for ns in "$NS_TX" "$NS_RX"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_TX" link set "c$$t" up && ip -n "$NS_RX" link set "c$$r" up
 
-send_txpace() { # REPORT SPIN
-	ip netns exec "$NS_TX" "$TXPACE" send --quiet --backend rt --seconds "$SECS" --spin "$2" \
+send_txpace() { # REPORT SPIN [BINARY]
+	ip netns exec "$NS_TX" "${3:-$TXPACE}" send --quiet --backend rt --seconds "$SECS" --spin "$2" \
 		--report "$1" $RX:5004 tone:1000
 }
 
@@ -61,6 +67,7 @@ run() { # ROW ROUND
 	auto) send_txpace "$base.tx.json" auto ;;
 	s200) send_txpace "$base.tx.json" 200 ;;
 	s0) send_txpace "$base.tx.json" 0 ;;
+	autoB) send_txpace "$base.tx.json" auto "$TXPACE_B" ;;
 	abs) /usr/bin/time -f '{"user_s":%U,"sys_s":%S,"wall_s":%e,"maxrss_kib":%M,"vol_cs":%w,"invol_cs":%c}' \
 		-o "$base.time.json" ip netns exec "$NS_TX" "$PLAIN" abs $RX 5004 "$N" 80 ;;
 	esac >"$base.log" 2>&1 || echo "bench: $1 failed (see $base.log)" >&2
@@ -84,9 +91,11 @@ if [ "${RAOP:-1}" = 1 ] && command -v shairport-sync >/dev/null; then
 		. tests/integration/lib.sh
 		start_airplay CostRx || exit 1
 		for r in $(seq 1 "$ROUNDS"); do
-			for spin in auto 200 0; do
+			for spin in $RAOP_SPINS; do
 				echo "  round $r: raop --spin $spin" >&2
-				in_ap "$TXPACE" send --profile raop --quiet --backend rt --spin $spin \
+				bin=$TXPACE
+				[ "$spin" = autoB ] && bin=$TXPACE_B
+				in_ap "$bin" send --profile raop --quiet --backend rt --spin ${spin%B} \
 					--seconds "$SECS" --report "$OUT/raop-$spin.$r.tx.json" 127.0.0.1 tone:1000 \
 					>"$OUT/raop-$spin.$r.log" 2>&1 || echo "bench: raop --spin $spin failed" >&2
 			done
@@ -124,7 +133,7 @@ fi
 python3 - "$OUT" "$ROUNDS" "$ROWS" <<'PY'
 import json, re, statistics, sys, os
 out, rounds, rows = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
-label = {"auto": "txpace rt --spin auto", "s200": "txpace rt --spin 200", "s0": "txpace rt --spin 0",
+label = {"autoB": "txpace B rt --spin auto", "auto": "txpace rt --spin auto", "s200": "txpace rt --spin 200", "s0": "txpace rt --spin 0",
          "abs": "plain abs + SCHED_FIFO 80"}
 def load(p):
     try:
@@ -182,14 +191,14 @@ def raop_row(spin, k):
     return {"p50": e["p50"], "p99": e["p99"], "p999": e["p999"], "cpu": c["pacer_cpu_pct"],
             "pcpu": c["process_cpu_pct"], "wake": c["wakeups_per_s"], "rss": c["rss_kib"] / 1024,
             "late99": tx["machine"]["wake_late_us"]["p99"], "late": tx["late"]}
-raop = {s: [(k, raop_row(s, k)) for k in range(1, rounds + 1)] for s in ("auto", "200", "0")}
+raop = {s: [(k, raop_row(s, k)) for k in range(1, rounds + 1)] for s in os.environ.get("RAOP_SPINS", "auto 200 0").split()}
 raop = {s: [(k, d) for k, d in v if d] for s, v in raop.items()}
 if any(raop.values()):
     print()
     print(f"RAOP to shairport-sync (8 ms packets, 352 frames), txpace rt: departure error, SND stamp - launch (us)")
     print(f"{'sender':28} {'p50':>7} {'p99':>7} {'p99.9':>8} {'p99/s200':>8} {'pacer%':>7} {'proc%':>6} "
           f"{'wake/s':>7} {'RSS MiB':>8} {'late p99':>8}")
-    base = dict(raop["200"])
+    base = dict(raop.get("200", []))
     for s, v in raop.items():
         m = lambda key: statistics.median(d[key] for _, d in v) if v else None
         rr = [d["p99"] / base[k]["p99"] for k, d in v if k in base and base[k]["p99"] > 0]

@@ -100,7 +100,7 @@ const struct cli_opt cmd_send_opts[] = {
 		ARGS, cfg.grace_ns, 0, SEC, US),
 	CLI_OPT_SET("keep-powersave", O_KEEP_PS, "leave Wi-Fi power save as it is (default: off while sending)",
 		ARGS, cfg.keep_powersave),
-	CLI_OPT_CALL("spin", required_argument, SO_SPIN, "US|auto", "rt: spin the last US before each deadline, 0 = off; auto: the p99.5 of the pacer's own wake-up lateness + 10 us, at most half a packet time (default auto)"),
+	CLI_OPT_CALL("spin", required_argument, SO_SPIN, "US|auto", "rt: spin the last US before each deadline, 0 = off; auto: the p99.5 of the pacer's own wake-up lateness + 10 us, at most 5 % of the packet time (at least 50 us; default auto)"),
 	CLI_OPT_CALL("prio", required_argument, SO_PRIO, "N", "rt: SCHED_FIFO priority 1..99, 0 = normal (default 80)"),
 	CLI_OPT_CALL("cpu", required_argument, SO_CPU, "N", "rt: pin the pacer thread to CPU N (default: not pinned)"),
 	CLI_OPT_LONG("max-burst", O_MAXBURST, "N", "catching up, at most N packets per packet time 1..256 (default 4)",

@@ -105,8 +105,8 @@ struct pacer *pacer_new(const struct pacer_cfg *cfg, int fd, struct ring *ring,
 	if (p->cfg.spin_ns > p->cfg.ptime_ns / 2) {
 		p->cfg.spin_ns = p->cfg.ptime_ns / 2;
 	}
-	/* auto: from the old fixed default (200 us) until the first wake-ups are counted */
-	spin_auto_init(&p->spin, 200 * NSEC_PER_USEC, p->cfg.ptime_ns / 2);
+	/* auto: from the budget until the first wake-ups are counted */
+	spin_auto_init(&p->spin, spin_auto_cap(p->cfg.ptime_ns), spin_auto_cap(p->cfg.ptime_ns));
 	p->be = be;
 	p->fd = fd;
 	p->ring = ring;

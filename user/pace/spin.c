@@ -63,9 +63,11 @@ int64_t spin_auto_add(struct spin_auto *s, int64_t late_ns)
 	if (s->n < SPIN_SAMPLES) {
 		s->n++;
 	}
-	/* a wake-up the window did not cover: grow now, not after the next recompute */
+	/* a wake-up the window did not cover: grow now (at most twice), not at the recompute */
 	if ((int64_t)l + SPIN_MARGIN_NS > s->window) {
-		set_window(s, (int64_t)l + SPIN_MARGIN_NS);
+		int64_t w = (int64_t)l + SPIN_MARGIN_NS;
+
+		set_window(s, w > 2 * s->window ? 2 * s->window : w);
 	}
 	if (++s->since >= SPIN_EVERY) {
 		s->since = 0;
