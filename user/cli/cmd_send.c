@@ -486,7 +486,7 @@ static int send_caps(const struct send_args *a)
 		.cmd = CAPS_SEND, .backend = o->backend, .watch = o->watch, .fifo = o->prio > 0,
 		.bpf_stamp = !o->stamp || !strcmp(o->stamp, "bpf"),
 		.powersave = o->keep_powersave ? 0 : 2,	/* (Wi-Fi or not: known in set-up) */
-		.low_port = o->profile == &profile_airplay2,	/* its PTP master's 319/320 */
+		.low_port = o->profile == &profile_airplay2 || o->profile == &profile_airplay2_buffered,
 	};
 
 	return cli_caps(&r);
