@@ -86,6 +86,12 @@ void aac_enc_free(struct aac_enc *e)
 	if (!e) {
 		return;
 	}
+	/* drain what it holds back (else it warns of frames left in its queue) */
+	if (e->cc && avcodec_is_open(e->cc) && e->pkt && !avcodec_send_frame(e->cc, NULL)) {
+		while (!avcodec_receive_packet(e->cc, e->pkt)) {
+			av_packet_unref(e->pkt);
+		}
+	}
 	av_packet_free(&e->pkt);
 	av_frame_free(&e->frame);
 	avcodec_free_context(&e->cc);

@@ -254,8 +254,8 @@ static int check_data(struct ap2 *a, int64_t now, char *err, size_t errlen)
 		a->data_bytes_received += (uint64_t)n;
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-		snprintf(err, errlen, "%s %s the audio data connection%s%s", a->rname,
-			 n == 0 ? "closed" : "lost", n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
+		snprintf(err, errlen, "%s %s the audio data connection mid-stream%s%s", a->rname,
+			 n == 0 ? "closed" : "reset", n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
 		return n == 0 ? -ECONNRESET : -errno;
 	}
 	if (now >= a->next_anchor) {
