@@ -248,18 +248,30 @@ static int check_data(struct ap2 *a, int64_t now, char *err, size_t errlen)
 {
 	uint8_t junk[512];
 	ssize_t n;
-	int q = 0;
+	int q = 0, rc;
 
 	while ((n = recv(a->data_fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0) {
 		a->data_bytes_received += (uint64_t)n;
 	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-		snprintf(err, errlen, "%s %s the audio data connection mid-stream%s%s", a->rname,
-			 n == 0 ? "closed" : "reset", n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
-		return n == 0 ? -ECONNRESET : -errno;
+	if (n == 0) {
+		snprintf(err, errlen, "%s closed the audio data connection mid-stream", a->rname);
+		return -ECONNRESET;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		rc = -errno;
+		snprintf(err, errlen, "the audio data connection to %s failed mid-stream: %s%s",
+			 a->rname, strerror(-rc), rc == -ETIMEDOUT ? " (nothing acknowledged for "
+			 "the latency + 5 s)" : "");
+		return rc;
 	}
 	if (now >= a->next_anchor) {
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
 		a->next_anchor = now + BUF_CHECK_NS;
+		if (!getsockopt(a->data_fd, IPPROTO_TCP, TCP_INFO, &ti, &tl)) {
+			a->tcp_retrans = ti.tcpi_total_retrans;
+		}
 		if (!ioctl(a->data_fd, SIOCOUTQ, &q) && q > BUF_SNDBUF * 3 / 4) {
 			snprintf(err, errlen, "%s takes no audio: %d KiB unacknowledged on the data "
 				 "connection", a->rname, q >> 10);

@@ -54,7 +54,7 @@ struct ap2 {
 	int data_fd;			/* buffered: the TCP data connection (the pacer sends on it) */
 	uint64_t buffer_size;		/* buffered: the receiver's audioBufferSize */
 	uint64_t data_bytes;		/* buffered: record bytes built (producer thread, atomic) */
-	uint64_t data_bytes_received, outq_max, rate_anchors;
+	uint64_t data_bytes_received, outq_max, rate_anchors, tcp_retrans;
 	struct rtx rtx;
 	struct ap2ctl_rx_counts ctl_counts;
 	const struct stream_desc *d;
