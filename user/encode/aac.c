@@ -72,7 +72,8 @@ struct aac_enc *aac_enc_new(long bitrate, char *err, size_t errlen)
 	}
 	/* the priming frame: the encoder answers it with no packet */
 	if (send_pcm(e, NULL, 0) < 0 || avcodec_receive_packet(e->cc, e->pkt) != AVERROR(EAGAIN)) {
-		snprintf(err, errlen, "FFmpeg's AAC encoder does not delay by one frame as expected");
+		snprintf(err, errlen, "FFmpeg's AAC encoder does not hold one frame back as "
+			 "expected");
 		goto fail;
 	}
 	return e;

@@ -7,7 +7,7 @@
  * by SETRATEANCHORTIME instead of 0xD7 anchors, and FLUSHBUFFERED for pause and seek.
  *
  * Facts relied on, read from shairport-sync 5.2.1's source (rtsp.c, ap2_buffered_audio_processor.c,
- * player.c, rtp.c) and checked against it running here (tests/integration/test_airplay2_buffered.sh):
+ * player.c, rtp.c) and checked against it running here (test_airplay2_buffered.sh):
  * - SETUP (stream) `type 103` with `ct`, `audioFormat`, `spf`, `shk`, `controlPort`: it opens a
  *   TCP listener and answers `streams[0]` with `type 103`, `dataPort` (TCP), `controlPort` and
  *   `audioBufferSize` (8 MiB there: how many bytes of records it reads ahead of playing).
@@ -181,7 +181,8 @@ static int buf_packetize(void *priv, const struct stream_desc *d, uint64_t k, co
 
 	ap2_buffered_header(out, d->seq0 + (uint32_t)k, d->ts0 + (uint32_t)(k * d->spp),
 			    a->codec_aac ? AP2_SSRC_AAC_44100_2 : AP2_SSRC_ALAC_44100_16_2);
-	n = a->codec_aac ? aac_encode(a->aac, pcm, frames, pl) : alac_encode(a->alac, pcm, frames, pl);
+	n = a->codec_aac ? aac_encode(a->aac, pcm, frames, pl)
+			 : alac_encode(a->alac, pcm, frames, pl);
 	if (n < 0) {
 		return n;
 	}
@@ -273,8 +274,8 @@ static int check_data(struct ap2 *a, int64_t now, char *err, size_t errlen)
 			a->tcp_retrans = ti.tcpi_total_retrans;
 		}
 		if (!ioctl(a->data_fd, SIOCOUTQ, &q) && q > BUF_SNDBUF * 3 / 4) {
-			snprintf(err, errlen, "%s takes no audio: %d KiB unacknowledged on the data "
-				 "connection", a->rname, q >> 10);
+			snprintf(err, errlen, "%s takes no audio: %d KiB unacknowledged on "
+				 "the data connection", a->rname, q >> 10);
 			return -ETIMEDOUT;
 		}
 		if ((uint64_t)q > a->outq_max) {
@@ -357,8 +358,9 @@ static int flush_now(struct ap2 *a, uint64_t next_k, char *err, size_t errlen)
 		body = NULL;
 	}
 	if (!rc) {
-		rc = ap2_flush_buffered_body(a->d->seq0 + (uint32_t)next_k,
-					     a->d->ts0 + (uint32_t)(next_k * a->d->spp), &body, &len);
+		uint32_t ts = a->d->ts0 + (uint32_t)(next_k * a->d->spp);
+
+		rc = ap2_flush_buffered_body(a->d->seq0 + (uint32_t)next_k, ts, &body, &len);
 		rc = rc ? rc : ap2_send_body(a, "FLUSHBUFFERED", body, len, err, errlen);
 		free(body);
 	}
@@ -393,7 +395,9 @@ static int buf_finish(void *priv, const struct schedule *s, int64_t last_launch,
 	}
 	rc = ap2_send(a, "TEARDOWN", a->url, NULL, err, errlen);
 	if (!rc) {
-		rc = serve_until(a, s, mono_ns() + 2 * a->timeout_ms * NSEC_PER_MSEC, 1, err, errlen);
+		int64_t dl = mono_ns() + 2 * a->timeout_ms * NSEC_PER_MSEC;
+
+		rc = serve_until(a, s, dl, 1, err, errlen);
 	}
 	/* a receiver may close the connections on TEARDOWN instead of answering it */
 	return rc == -ECONNRESET ? 0 : rc;
