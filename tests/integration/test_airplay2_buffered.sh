@@ -66,6 +66,7 @@ if in_priv "$TXP" "$TXPACE" send --quiet --report "$T/alac.json" --profile airpl
 			.airplay2.stream == "buffered" and .airplay2.codec == "alac" and
 			.airplay2.data_bytes_sent > 8 * 44100 and .airplay2.setrateanchortime == 1 and
 			.airplay2.receiver_buffer_size > 0 and .airplay2.ptp.follow_ups > 60 and
+			.airplay2.data_send_buffer >= 1048576 and .airplay2.data_tcp_retransmits == 0 and
 			.backend == "rt"'
 	check "receiver: decoded it as buffered ALAC (its log)" \
 		grep -q "ALAC/44100/S16_LE/2" "$AP2_LOG"

@@ -111,6 +111,10 @@ static int open_data(struct ap2 *a, const struct profile_opts *o, struct stream_
 		return rc;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* what the kernel granted (it reports twice the payload room; without CAP_NET_ADMIN
+	 * SO_SNDBUF is capped by net.core.wmem_max) */
+	el = sizeof(e);
+	a->sndbuf = getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &e, &el) || e <= 0 ? BUF_SNDBUF : e / 2;
 	d->fd = a->data_fd = fd;
 	d->dest = a->data_peer;
 	return 0;
@@ -273,7 +277,8 @@ static int check_data(struct ap2 *a, int64_t now, char *err, size_t errlen)
 		if (!getsockopt(a->data_fd, IPPROTO_TCP, TCP_INFO, &ti, &tl)) {
 			a->tcp_retrans = ti.tcpi_total_retrans;
 		}
-		if (!ioctl(a->data_fd, SIOCOUTQ, &q) && q > BUF_SNDBUF * 3 / 4) {
+		/* before the pacer's send() could block (and time out part-way into a record) */
+		if (!ioctl(a->data_fd, SIOCOUTQ, &q) && (uint64_t)q > a->sndbuf * 3 / 4) {
 			snprintf(err, errlen, "%s takes no audio: %d KiB unacknowledged on "
 				 "the data connection", a->rname, q >> 10);
 			return -ETIMEDOUT;

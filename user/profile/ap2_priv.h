@@ -55,6 +55,7 @@ struct ap2 {
 	uint64_t buffer_size;		/* buffered: the receiver's audioBufferSize */
 	uint64_t data_bytes;		/* buffered: record bytes built (producer thread, atomic) */
 	uint64_t data_bytes_received, outq_max, rate_anchors, tcp_retrans;
+	uint64_t sndbuf;		/* buffered: the data socket's room for unacknowledged bytes */
 	struct rtx rtx;
 	struct ap2ctl_rx_counts ctl_counts;
 	const struct stream_desc *d;

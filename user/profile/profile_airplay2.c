@@ -364,6 +364,7 @@ void ap2_report(void *priv, struct json *j)
 		json_uint(j, "data_bytes_sent", __atomic_load_n(&a->data_bytes, __ATOMIC_RELAXED));
 		json_uint(j, "data_bytes_received", a->data_bytes_received);
 		json_uint(j, "data_queue_max", a->outq_max);
+		json_uint(j, "data_send_buffer", a->sndbuf);
 		json_uint(j, "data_tcp_retransmits", a->tcp_retrans);
 		json_uint(j, "setrateanchortime", a->rate_anchors);
 		json_uint(j, "receiver_buffer_size", a->buffer_size);
