@@ -186,6 +186,14 @@ peer garbage --fault garbage --fault-on record
 send garbage
 check "receiver answers RECORD with garbage: one line" one_line $rc "$T/garbage.err" \
 	"not RTSP|does not authenticate"
+peer bufgarbage --fault garbage --fault-on setrateanchortime
+send bufgarbage --stream buffered
+check "buffered: receiver answers SETRATEANCHORTIME with garbage: one line" one_line $rc \
+	"$T/bufgarbage.err" "not RTSP|does not authenticate"
+peer bufclose --fault close-data
+send bufclose --stream buffered
+check "buffered: receiver closes the data connection mid-stream: one line" one_line $rc \
+	"$T/bufclose.err" "closed the audio data connection"
 peer die --die-after 300
 send die
 check "receiver dies mid-stream: one line" one_line $rc "$T/die.err" "closed the RTSP connection"

@@ -202,6 +202,8 @@ class Conn:
                 st.feedback += 1
             return self.send(response(cseq))
         if method in ("SETRATEANCHORTIME", "FLUSHBUFFERED"):
+            if self.fault(method.lower()):
+                return None
             try:
                 got = _plain(plistlib.loads(body))
             except Exception:
@@ -450,6 +452,11 @@ class Receiver:
                     st.audio["buffered_ssrc"] = struct.unpack(">I", rec[8:12])[0]
                 with self.udp_lock:
                     self.on_audio(rec)
+                if self.args.fault == "close-data" and st.audio["buffered_records"] >= 100:
+                    with st.lock:
+                        st.faults_applied.append("closed the data connection")
+                    c.close()
+                    return
 
     # ---- UDP: audio, control, PTP
     def udp_loop(self):
@@ -811,9 +818,11 @@ def main():
     ap.add_argument("--device-id", default="02:00:00:a2:00:01")
     ap.add_argument("--pin", default="3939", help="transient pair-setup PIN")
     ap.add_argument("--require-pin", action="store_true", help="answer 470 to transient M1")
-    ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage"],
-                    default="none")
-    ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record"],
+    ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage",
+                                        "close-data"], default="none",
+                    help="close-data: close the buffered data connection after 100 records")
+    ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record",
+                                           "setrateanchortime"],
                     default="setup", help="which request --fault garbage answers")
     ap.add_argument("--die-after", type=int, default=0, metavar="N",
                     help="exit (status 3) when the Nth audio packet arrives")
