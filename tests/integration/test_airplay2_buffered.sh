@@ -113,16 +113,18 @@ if abs(dur - 6.0) > 0.1 or bad:
 PY
 }
 : >"$AP2_OUT"
-if in_priv "$TXP" "$TXPACE" send --quiet --report "$T/aac.json" --profile airplay2 \
-	--stream buffered --codec aac "$RX4" "$T/tone.wav" 2>"$T/aac.err"; then
+# (--to NAME: airplay2 chosen from mDNS, then made buffered)
+if in_priv "$TXP" "$TXPACE" send --quiet --report "$T/aac.json" --to AP2Buf \
+	--stream buffered --codec aac "$T/tone.wav" 2>"$T/aac.err"; then
 	cp "$AP2_OUT" "$T/aac.out"
 	if aac_check "$T/aac.out" "$T/tone.ref" >"$T/aac.txt" 2>&1; then
 		pass "buffered AAC-LC: $(tail -n 1 "$T/aac.txt")"
 	else
 		fail "buffered AAC-LC" "$(tail -n 2 "$T/aac.txt" | tr '\n' ' ')"
 	fi
-	check "buffered AAC-LC: report (codec aac, 1024-frame packets, AAC-sized payloads)" \
-		jq_check "$T/aac.json" '.complete and .airplay2.codec == "aac" and
+	check "buffered AAC-LC: report (--to chose airplay2, codec aac, 1024-frame packets, AAC-sized payloads)" \
+		jq_check "$T/aac.json" '.complete and .profile == "airplay2" and
+			.airplay2.stream == "buffered" and .airplay2.codec == "aac" and
 			.packets == (6 * 44100 / 1024 | ceil) + 4 and
 			.airplay2.payload_bytes_per_packet < 1536 and .airplay2.payload_bytes_per_packet > 200'
 	check "receiver: decoded it as AAC (its log)" grep -q "AAC/44100/F24/2" "$AP2_LOG"
