@@ -83,7 +83,7 @@ const struct cli_opt cmd_send_opts[] = {
 		ARGS, cfg.p.keepalive_ns, SEC, 600 * SEC, SEC),
 	CLI_OPT_STR("pair-dir", O_PAIR_DIR, "DIR", "airplay2: where txpace pair keeps the keys (default /var/lib/txpace)",
 		ARGS, cfg.p.pair_dir),
-	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop, airplay2: wait at most MS for each answer of the receiver 100..60000 (default 5000)",
+	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop, airplay2: wait at most MS for each answer of the receiver 100..60000 (default 5000; airplay2 buffered: the latency + 1 s, at least 5000)",
 		ARGS, cfg.p.timeout_ms, 100, 60000),
 	CLI_OPT_STR("input-format", O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2",
 		ARGS, cfg.input_format),
@@ -271,6 +271,7 @@ static int send_check_stream(struct cli *c, struct send_args *a)
 			return -EINVAL;
 		}
 		o->p.latency_ns = o->p.latency_ns ? o->p.latency_ns : 2 * NSEC_PER_SEC;
+		o->p.timeout_ms = o->p.timeout_ms ? o->p.timeout_ms : 5000;
 		return 0;
 	}
 	if (o->profile != &profile_airplay2) {
@@ -290,6 +291,15 @@ static int send_check_stream(struct cli *c, struct send_args *a)
 	o->backend = !strcmp(o->backend, "auto") ? "rt" : o->backend;
 	o->timestamps = 0;
 	o->p.latency_ns = o->p.latency_ns ? o->p.latency_ns : 4 * NSEC_PER_SEC;
+	/*
+	 * An outage the receiver's buffer rides out must not end the session at the keep-alive:
+	 * by default an answer may take the latency + 1 s (at least the usual 5 s).
+	 */
+	if (!o->p.timeout_ms) {
+		int64_t t = o->p.latency_ns / NSEC_PER_MSEC + 1000;
+
+		o->p.timeout_ms = t > 5000 ? t : 5000;
+	}
 	return 0;
 }
 
@@ -338,7 +348,9 @@ static int send_parse(struct send_args *a, int argc, char **argv)
 
 	*a = (struct send_args){ 0 };
 	stream_cfg_init(&a->cfg);
-	a->cfg.p.latency_ns = 0;	/* the default depends on --stream (send_check_stream) */
+	/* the defaults of these depend on --stream (send_check_stream) */
+	a->cfg.p.latency_ns = 0;
+	a->cfg.p.timeout_ms = 0;
 	a->pace = (struct pace_opts){ a->cfg.spin_ns, a->cfg.prio, a->cfg.cpu };
 	cli_init(&c, "send", cmd_send_synopsis, cmd_send_opts);
 	rc = cli_parse(&c, argc, argv, a, send_opt);
