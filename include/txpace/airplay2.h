@@ -16,6 +16,16 @@
 #define AP2_TYPE_BUFFERED 103
 #define AP2_CT_ALAC	2
 #define AP2_FMT_ALAC_44100_16_2 0x40000
+/* buffered audio (type 103): AAC-LC's compression type and format bit (public lists; shairport-sync
+ * 5.2.1 only logs them and decodes by the packet's SSRC field instead) */
+#define AP2_CT_AAC	4
+#define AP2_FMT_AAC_LC_44100_2 0x400000
+#define AP2_AAC_SPF	1024	/* AAC-LC frames per packet */
+/* buffered: the SSRC field names the encoding (shairport-sync 5.2.1's player.h values) */
+#define AP2_SSRC_ALAC_44100_16_2 0x0000FACEu
+#define AP2_SSRC_AAC_44100_2	0x16000000u
+#define AP2_BUF_LEN_FIELD 2	/* a buffered record starts with its u16 big-endian length */
+#define AP2_BUF_OVERHEAD (AP2_BUF_LEN_FIELD + 12 + AP2_TRAILER)	/* record bytes beyond the payload */
 #define AP2_TAG_LEN	16
 #define AP2_NONCE_TAIL	8
 #define AP2_TRAILER	(AP2_TAG_LEN + AP2_NONCE_TAIL)	/* bytes the seal adds to a packet */
@@ -60,20 +70,23 @@ int ap2_session_reply_parse(const uint8_t *buf, size_t len, struct ap2_session_r
 			    char *err, size_t errlen);
 
 struct ap2_stream_req {
+	uint32_t type;			/* AP2_TYPE_REALTIME (0 also) or AP2_TYPE_BUFFERED */
+	uint32_t ct, audio_format, spf;	/* 0: realtime ALAC's */
 	uint8_t shk[32];		/* the audio key */
 	uint16_t control_port;		/* ours */
 	uint32_t latency_min, latency_max;	/* frames */
 	uint64_t connection_id;
 };
 
-/** SETUP (stream) for realtime ALAC. @return 0 with @out malloc'd, or -ENOMEM */
+/** SETUP (stream): realtime ALAC, or buffered as @r says. @return 0 with @out malloc'd, or -ENOMEM */
 int ap2_stream_body(const struct ap2_stream_req *r, uint8_t **out, size_t *len);
 
 struct ap2_stream_reply {
 	uint16_t data_port, control_port;
+	uint64_t buffer_size;		/* buffered: streams[0].audioBufferSize (bytes), 0 if none */
 };
 
-/** The answer to SETUP (stream): streams[0].dataPort/controlPort. @return 0 or -EPROTO */
+/** The answer to SETUP (stream): streams[0].dataPort/controlPort (audioBufferSize). @return 0 or -EPROTO */
 int ap2_stream_reply_parse(const uint8_t *buf, size_t len, struct ap2_stream_reply *out,
 			   char *err, size_t errlen);
 
@@ -87,6 +100,45 @@ int ap2_stream_reply_parse(const uint8_t *buf, size_t len, struct ap2_stream_rep
 int ap2_seal_audio(const uint8_t shk[32], uint8_t *pkt, size_t len, uint64_t nonce);
 /** The receiver's side (tests): @return the ALAC length in place of the ciphertext, or -EBADMSG */
 int ap2_open_audio(const uint8_t shk[32], uint8_t *pkt, size_t len);
+
+/*
+ * Buffered audio (stream type 103) on the TCP data channel: each record is a u16 big-endian
+ * length (counting itself), then a 12-byte header (byte 0 0x80, bytes 1-3 the 23-bit sequence
+ * number, 4-7 the RTP time, 8-11 the encoding as AP2_SSRC_*), the payload sealed as
+ * ap2_seal_audio does (AAD header bytes 4..11), the tag and the 8 nonce bytes.
+ */
+/** Write a record's length field placeholder and header to @rec (the payload goes at rec + 14). */
+void ap2_buffered_header(uint8_t *rec, uint32_t seq, uint32_t ts, uint32_t ssrc);
+/**
+ * Seal the @payload_len bytes at rec + 14 in place (nonce @nonce) and fill the length field.
+ * @rec needs AP2_BUF_OVERHEAD + @payload_len bytes. @return the record's length, or -EIO/-E2BIG
+ */
+int ap2_buffered_seal(const uint8_t shk[32], uint8_t *rec, size_t payload_len, uint64_t nonce);
+
+struct ap2_buffered_pkt {
+	uint32_t seq, ts, ssrc;
+	const uint8_t *payload;		/* inside the record, opened in place */
+	size_t payload_len;
+	size_t record_len;		/* bytes of @rec this record took */
+};
+
+/**
+ * The receiver's side (tests, fuzzing): open the record at the start of @rec (@len bytes there).
+ * @return 1 with @out filled, 0 when more bytes are needed, -EPROTO (bad length), -EBADMSG (seal)
+ */
+int ap2_buffered_open(const uint8_t shk[32], uint8_t *rec, size_t len, struct ap2_buffered_pkt *out);
+
+struct ap2_rate_anchor {
+	int rate;			/* 1 play, 0 stop */
+	uint32_t rtp;			/* rate 1: this RTP time plays ... */
+	uint64_t ptp_ns;		/* ... at this PTP time */
+	uint64_t clock_id;		/* of this PTP master (networkTimeTimelineID) */
+};
+
+/** SETRATEANCHORTIME's body. @return 0 with @out malloc'd, or -ENOMEM */
+int ap2_rate_anchor_body(const struct ap2_rate_anchor *r, uint8_t **out, size_t *len);
+/** FLUSHBUFFERED's body (immediate: drop what is held until @until_seq, which is kept). */
+int ap2_flush_buffered_body(uint32_t until_seq, uint32_t until_ts, uint8_t **out, size_t *len);
 
 struct profile_opts;
 

@@ -35,6 +35,7 @@ struct profile_opts {
 	int64_t timeout_ms;	/* for answers from the receiver */
 	int64_t keepalive_ns;	/* raop: RTSP keep-alive interval */
 	const char *pair_dir;	/* airplay2: the pairing store (NULL: /var/lib/txpace) */
+	int ap2_aac;		/* airplay2 buffered: AAC-LC instead of ALAC */
 	/* aes67 */
 	const char *ptp_socket;
 	long ptp_domain;	/* 0..127: in every management request to ptp4l and in the SDP */
@@ -118,5 +119,7 @@ struct profile_ops {
 };
 
 extern const struct profile_ops profile_rtp, profile_aes67, profile_raop, profile_airplay2;
+/* airplay2's buffered audio (stream type 103, TCP): --stream buffered */
+extern const struct profile_ops profile_airplay2_buffered;
 
 #endif

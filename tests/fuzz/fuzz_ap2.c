@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for what an AirPlay 2 receiver answers: the binary plists of GET /info and of
- * both SETUPs (through libplist), a TXT features value, and a sealed audio packet (a resend a
- * receiver-side peer might echo). None may crash; a refusal is -EPROTO / -EBADMSG.
+ * both SETUPs (through libplist, audioBufferSize of a buffered one included), a TXT features
+ * value, a sealed audio packet (a resend a receiver-side peer might echo), and a buffered record
+ * of the TCP data channel. None may crash; a refusal is -EPROTO / -EBADMSG.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pkt) {
 		memcpy(pkt, data, size);
 		ap2_open_audio(shk, pkt, size);
+		memcpy(pkt, data, size);
+		{
+			struct ap2_buffered_pkt bp;
+
+			ap2_buffered_open(shk, pkt, size, &bp);
+		}
 		free(pkt);
 	}
 	return 0;

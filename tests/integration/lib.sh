@@ -275,13 +275,14 @@ if seg != part:
 PY
 }
 
-# airplay_seek REF OUT: the output holds REF from its 10th packet for a while, then silence (the
-# FLUSH), then a part of REF at least 10 s further on (the seek) that runs bit-exact to the end
+# airplay_seek REF OUT [MIN_GAP_FRAMES]: the output holds REF from its 10th packet for a while, then
+# silence (the FLUSH; at least MIN_GAP_FRAMES, 0.2 s by default), then a part of REF at least 10 s
+# further on (the seek) that runs bit-exact to the end
 airplay_seek() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-8820}" <<'PY'
 import sys
 ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
-F, R, skip = 4, 44100, 9 * 352
+F, R, skip, min_gap = 4, 44100, 9 * 352, int(sys.argv[3])
 # the sender ends with 63 packets (0.5 s) of silence, so a lost last packet can still be asked
 # for; the receiver's output may end there or carry on with its own silence
 end = len(out)
@@ -303,7 +304,7 @@ quiet = all(abs(int.from_bytes(gap[i:i + 2], 'little', signed=True)) <= 1 for i 
 jump = (len(ref) // F - b) - (skip + a)
 print(f"played {a / R:.2f} s, silent {(gap_end - gap_start) / R:.2f} s, then {b / R:.2f} s to the end, "
       f"{jump / R:.2f} s further on in the source")
-if a < R or b < R or gap_end - gap_start < R // 5 or not quiet or not (10 * R <= jump <= 14 * R):
+if a < R or b < R or gap_end - gap_start < min_gap or not quiet or not (10 * R <= jump <= 14 * R):
     sys.exit("not the expected play / silence / play-after-seek pattern")
 PY
 }

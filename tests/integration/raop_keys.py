@@ -3,7 +3,7 @@
 receiver has played a few seconds, press space (pause), wait for [paused] (the FLUSH is done),
 press the right arrow (seek +10 s) and space again (resume).
 
-usage: raop_keys.py NETNS TXPACE SOURCE RECEIVER_OUTPUT REPORT [PROFILE DEST]
+usage: raop_keys.py NETNS TXPACE SOURCE RECEIVER_OUTPUT REPORT [PROFILE DEST [SEND OPTIONS...]]
 NETNS is a network namespace's name, or nsenter:PID to run in that process's namespaces."""
 import os
 import pty
@@ -14,10 +14,11 @@ import time
 
 ns, txpace, src, out, report = sys.argv[1:6]
 profile, dest = sys.argv[6:8] if len(sys.argv) > 7 else ("raop", "127.0.0.1")
+extra = sys.argv[8:]
 prefix = (["nsenter", "-F", "-t", ns[8:], "-m", "-n"] if ns.startswith("nsenter:")
           else ["ip", "netns", "exec", ns])
 master, slave = pty.openpty()
-proc = subprocess.Popen(prefix + [txpace, "send", "--profile", profile,
+proc = subprocess.Popen(prefix + [txpace, "send", "--profile", profile, *extra,
                                   "--report", report, dest, src],
                         stdin=slave, stdout=slave, stderr=slave, close_fds=True)
 os.close(slave)

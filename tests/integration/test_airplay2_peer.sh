@@ -5,6 +5,7 @@
 # (both bind UDP 319/320). It decrypts and decodes what arrives (FFmpeg's ALAC decoder) and
 # says what it saw: the output is bit-exact, pairing and encrypted RTSP held, the PTP messages
 # came in the order nqptp needs from the right ports, the anchors carry our clock identity,
+# buffered audio (type 103: records on TCP, SETRATEANCHORTIME) decodes bit-exact too,
 # dropped packets were resent byte-identical; and receivers that refuse pairing, want a PIN,
 # answer an empty SETUP, answer garbage or die give one line and exit status 1.
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,24 @@ check "loss: 3 % dropped, every one asked for and resent byte-identical" \
 		jq -e '.airplay2.retransmits_served > 0 and .airplay2.retransmits_missed == 0' '$T/loss.json' >/dev/null"
 check "loss: the output after the resends is the source, bit for bit" exact "$T/in.ref" "$T/loss.pcm"
 
+# buffered (type 103): the records on TCP, decoded bit-exact; one SETRATEANCHORTIME (rate 1, the
+# clock identity the peer saw in our PTP messages); no 0xD7 anchors
+peer buf
+send buf --stream buffered --latency 1s
+if [ $rc -eq 0 ]; then
+	check "buffered: the peer's decoded output from the TCP records is the source, bit for bit" \
+		exact "$T/in.ref" "$T/buf.pcm"
+else
+	fail "buffered" "send failed: $(tail -n 2 "$T/buf.err")"
+fi
+check "buffered: SETUP type 103, ALAC records (0xFACE), one rate-1 anchor on the PTP master's clock identity, no 0xD7" \
+	bash -c "jq -e --slurpfile r '$T/buf.json' '.session.stream.type == 103 and
+		.audio.buffered_records == \$r[0].packets and .audio.buffered_ssrc == 64206 and
+		.audio.failed == 0 and (.anchors | length) == 0 and
+		(.session.setrateanchortime | length) == 1 and .session.setrateanchortime[0].rate == 1 and
+		.session.setrateanchortime[0].timeline_id == .ptp.clock_identity and
+		.session.setrateanchortime[0].networkTimeSecs > 0' '$T/buf.sum' >/dev/null"
+
 peer vol
 send vol --volume -7.5
 check "volume: SET_PARAMETER volume -7.5 dB reached the peer (encrypted)" \
@@ -167,6 +186,14 @@ peer garbage --fault garbage --fault-on record
 send garbage
 check "receiver answers RECORD with garbage: one line" one_line $rc "$T/garbage.err" \
 	"not RTSP|does not authenticate"
+peer bufgarbage --fault garbage --fault-on setrateanchortime
+send bufgarbage --stream buffered
+check "buffered: receiver answers SETRATEANCHORTIME with garbage: one line" one_line $rc \
+	"$T/bufgarbage.err" "not RTSP|does not authenticate"
+peer bufclose --fault close-data
+send bufclose --stream buffered
+check "buffered: receiver closes the data connection mid-stream: one line" one_line $rc \
+	"$T/bufclose.err" "closed the audio data connection"
 peer die --die-after 300
 send die
 check "receiver dies mid-stream: one line" one_line $rc "$T/die.err" "closed the RTSP connection"

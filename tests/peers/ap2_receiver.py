@@ -201,7 +201,20 @@ class Conn:
             with st.lock:
                 st.feedback += 1
             return self.send(response(cseq))
-        if method in ("SETPEERS", "SETPEERSX", "OPTIONS", "SETRATEANCHORTIME", "FLUSHBUFFERED") \
+        if method in ("SETRATEANCHORTIME", "FLUSHBUFFERED"):
+            if self.fault(method.lower()):
+                return None
+            try:
+                got = _plain(plistlib.loads(body))
+            except Exception:
+                got = {"unreadable": True}
+            tl = got.get("networkTimeTimelineID")
+            if isinstance(tl, int):  # a PTP clock identity as a u64 (plistlib reads it signed)
+                got["timeline_id"] = "%016x" % (tl & (1 << 64) - 1)
+            with st.lock:
+                st.session.setdefault(method.lower(), []).append(got)
+            return self.send(response(cseq))
+        if method in ("SETPEERS", "SETPEERSX", "OPTIONS") \
                 or method == "POST":
             return self.send(response(cseq, headers=[("Public", "ANNOUNCE, SETUP, RECORD, "
                 "PAUSE, FLUSH, TEARDOWN, OPTIONS, GET_PARAMETER, SET_PARAMETER, POST, GET")]
@@ -300,7 +313,9 @@ class Conn:
         got["shk_len"] = len(shk) if isinstance(shk, bytes) else None
         with st.lock:
             st.session["stream"] = _plain(got)
-        bad = [k for k, v in (("type", 96), ("ct", 2), ("spf", 352)) if s.get(k) != v]
+        # type 96 realtime (UDP), or 103 buffered (TCP records; this peer decodes ALAC only)
+        kind = 103 if s.get("type") == 103 else 96
+        bad = [k for k, v in (("type", kind), ("ct", 2), ("spf", 352)) if s.get(k) != v]
         if s.get("sr", 44100) != 44100:
             bad.append("sr")
         if got["shk_len"] != 32:
@@ -313,6 +328,9 @@ class Conn:
         self.rx.shk = shk
         reply = {"streams": [{"type": 96, "dataPort": self.rx.data.getsockname()[1],
                               "controlPort": self.rx.ctl.getsockname()[1]}]}
+        if kind == 103:
+            reply["streams"][0].update(type=103, dataPort=self.rx.buffered_listen(),
+                                       audioBufferSize=8 << 20)
         return self.send(response(cseq, body=plistlib.dumps(reply, fmt=plistlib.FMT_BINARY),
                                   ctype="application/x-apple-binary-plist"))
 
@@ -400,6 +418,45 @@ class Receiver:
             d["features"] |= 1 << 51  # a HomeKit-pairing-only receiver
             d["features"] &= ~(1 << 48)
         return plistlib.dumps(d, fmt=plistlib.FMT_BINARY)
+
+    # ---- TCP: buffered audio (type 103)
+    def buffered_listen(self):
+        """a TCP port for the records: u16 big-endian length (counting itself), then a packet
+        sealed as a realtime one (bytes 1-3 a 23-bit sequence number, 8-11 the encoding)"""
+        ls = socket.socket(self.rtsp.family, socket.SOCK_STREAM)
+        ls.bind((self.args.bind, 0))
+        ls.listen(1)
+        threading.Thread(target=self.buffered_loop, args=(ls,), daemon=True).start()
+        return ls.getsockname()[1]
+
+    def buffered_loop(self, ls):
+        st = self.st
+        c, _ = ls.accept()
+        buf = b""
+        while True:
+            more = c.recv(65536)
+            if not more:
+                break
+            buf += more
+            while len(buf) >= 2:
+                n = struct.unpack(">H", buf[:2])[0]
+                if n < 2 + 12 + 24:
+                    with st.lock:
+                        st.error("buffered: a record of %d bytes" % n)
+                    return
+                if len(buf) < n:
+                    break
+                rec, buf = buf[2:n], buf[n:]
+                with st.lock:
+                    st.audio["buffered_records"] = st.audio.get("buffered_records", 0) + 1
+                    st.audio["buffered_ssrc"] = struct.unpack(">I", rec[8:12])[0]
+                with self.udp_lock:
+                    self.on_audio(rec)
+                if self.args.fault == "close-data" and st.audio["buffered_records"] >= 100:
+                    with st.lock:
+                        st.faults_applied.append("closed the data connection")
+                    c.close()
+                    return
 
     # ---- UDP: audio, control, PTP
     def udp_loop(self):
@@ -761,9 +818,11 @@ def main():
     ap.add_argument("--device-id", default="02:00:00:a2:00:01")
     ap.add_argument("--pin", default="3939", help="transient pair-setup PIN")
     ap.add_argument("--require-pin", action="store_true", help="answer 470 to transient M1")
-    ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage"],
-                    default="none")
-    ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record"],
+    ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage",
+                                        "close-data"], default="none",
+                    help="close-data: close the buffered data connection after 100 records")
+    ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record",
+                                           "setrateanchortime"],
                     default="setup", help="which request --fault garbage answers")
     ap.add_argument("--die-after", type=int, default=0, metavar="N",
                     help="exit (status 3) when the Nth audio packet arrives")

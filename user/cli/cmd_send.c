@@ -23,13 +23,15 @@ struct send_args {
 	int64_t mediaclk_offset;
 	int quiet;
 	int profile_set;	/* --profile given: --to NAME does not choose one */
+	int buffered;		/* airplay2 --stream buffered */
+	int codec_set;		/* --codec given */
 };
 
 enum {
 	O_PT = 256, O_SSRC, O_SDP, O_INFMT, O_SECONDS, O_REPORT, O_BACKEND, O_MAXBURST, O_LATE,
 	O_LOOKAHEAD, O_START_AT, O_NO_STAMPS, O_PROFILE, O_TO, O_VOLUME, O_LATENCY, O_ENCRYPT,
 	O_ALAC, O_TIMEOUT, O_MEDIACLK, O_KEEPALIVE, O_STAMP, O_LEAD, O_WATCH, O_GRACE, O_FQ_HORIZON,
-	O_KEEP_PS, O_ETF_DELTA, O_PAIR_DIR,
+	O_KEEP_PS, O_ETF_DELTA, O_PAIR_DIR, O_STREAM, O_CODEC,
 };
 
 /* (short names for the table) */
@@ -70,7 +72,9 @@ const struct cli_opt cmd_send_opts[] = {
 	CLI_OPT_STR("to", O_TO, "NAME", "raop, airplay2: the receiver called NAME on the network (mDNS); no DEST then",
 		ARGS, cfg.p.to_name),
 	CLI_OPT_CALL("volume", required_argument, O_VOLUME, "DB", "raop, airplay2: volume -30..0 dB, -144 = mute (default: leave it)"),
-	CLI_OPT_DUR("latency", O_LATENCY, "T", "raop, airplay2: playback latency 0.5s..10s (default 2s)",
+	CLI_OPT_WORDS("stream", O_STREAM, "KIND", "airplay2: realtime (default: UDP, type 96) or buffered (TCP, type 103: the receiver holds --latency of audio)", "realtime buffered"),
+	CLI_OPT_WORDS("codec", O_CODEC, "NAME", "airplay2 --stream buffered: alac (default) or aac (AAC-LC, FFmpeg's encoder)", "alac aac"),
+	CLI_OPT_DUR("latency", O_LATENCY, "T", "raop, airplay2: playback latency 0.5s..10s (default 2s; airplay2 buffered 4s)",
 		ARGS, cfg.p.latency_ns, SEC / 2, 10 * SEC, SEC),
 	CLI_OPT_SET("encrypt", O_ENCRYPT, "raop: AES-encrypt the audio (for receivers that require it)",
 		ARGS, cfg.p.encrypt),
@@ -79,7 +83,7 @@ const struct cli_opt cmd_send_opts[] = {
 		ARGS, cfg.p.keepalive_ns, SEC, 600 * SEC, SEC),
 	CLI_OPT_STR("pair-dir", O_PAIR_DIR, "DIR", "airplay2: where txpace pair keeps the keys (default /var/lib/txpace)",
 		ARGS, cfg.p.pair_dir),
-	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop, airplay2: wait at most MS for each answer of the receiver 100..60000 (default 5000)",
+	CLI_OPT_I64("timeout", O_TIMEOUT, "MS", "raop, airplay2: wait at most MS for each answer of the receiver 100..60000 (default 5000; airplay2 buffered: the latency + 1 s, at least 5000)",
 		ARGS, cfg.p.timeout_ms, 100, 60000),
 	CLI_OPT_STR("input-format", O_INFMT, "F:RATE:CH", "raw PCM on stdin: s16le|s24le|s32le|f32le, e.g. s16le:48000:2",
 		ARGS, cfg.input_format),
@@ -144,6 +148,8 @@ static int send_word(struct cli *c, int key, const char *arg, struct send_args *
 	static const char *const alac[] = { "compressed", "escape", NULL };
 	static const char *const backends[] = { "auto", "edt", "etf", "rt", "sleep", NULL };
 	static const char *const stamps[] = { "bpf", "txtime", NULL };
+	static const char *const streams[] = { "realtime", "buffered", NULL };
+	static const char *const codecs[] = { "alac", "aac", NULL };
 	int i;
 
 	switch (key) {
@@ -165,6 +171,15 @@ static int send_word(struct cli *c, int key, const char *arg, struct send_args *
 		if (i >= 0) {
 			a->cfg.backend = arg;
 		}
+		break;
+	case O_STREAM:
+		i = pick(c, "stream", arg, streams, "realtime or buffered");
+		a->buffered = i == 1;
+		break;
+	case O_CODEC:
+		i = pick(c, "codec", arg, codecs, "alac or aac");
+		a->cfg.p.ap2_aac = i == 1;
+		a->codec_set = 1;
 		break;
 	case O_STAMP:
 		i = pick(c, "stamp", arg, stamps, "bpf or txtime");
@@ -241,6 +256,53 @@ static int choose_profile(struct stream_cfg *o)
 	return 0;
 }
 
+/*
+ * --stream buffered: airplay2 only; the audio goes on a TCP connection, which only a backend
+ * that send()s at the launch time can use (rt; sleep as the baseline), never the kernel's
+ * launch-time qdiscs; the kernel's departure stamps of a TCP socket count bytes, not packets.
+ */
+static int send_check_stream(struct cli *c, struct send_args *a)
+{
+	struct stream_cfg *o = &a->cfg;
+
+	if (!a->buffered) {
+		if (a->codec_set && o->p.ap2_aac) {
+			cli_usage_error(c, "--codec aac is for --stream buffered (realtime is ALAC)");
+			return -EINVAL;
+		}
+		o->p.latency_ns = o->p.latency_ns ? o->p.latency_ns : 2 * NSEC_PER_SEC;
+		o->p.timeout_ms = o->p.timeout_ms ? o->p.timeout_ms : 5000;
+		return 0;
+	}
+	if (o->profile != &profile_airplay2) {
+		cli_usage_error(c, "--stream buffered is for --profile airplay2");
+		return -EINVAL;
+	}
+	if (!strcmp(o->backend, "edt") || !strcmp(o->backend, "etf")) {
+		cli_usage_error(c, "--stream buffered sends on TCP: --backend rt (or auto), not %s",
+				o->backend);
+		return -EINVAL;
+	}
+	if (o->p.ap2_aac && o->p.alac == ALAC_ESCAPE) {
+		cli_usage_error(c, "--alac escape is for --codec alac");
+		return -EINVAL;
+	}
+	o->profile = &profile_airplay2_buffered;
+	o->backend = !strcmp(o->backend, "auto") ? "rt" : o->backend;
+	o->timestamps = 0;
+	o->p.latency_ns = o->p.latency_ns ? o->p.latency_ns : 4 * NSEC_PER_SEC;
+	/*
+	 * An outage the receiver's buffer rides out must not end the session at the keep-alive:
+	 * by default an answer may take the latency + 1 s (at least the usual 5 s).
+	 */
+	if (!o->p.timeout_ms) {
+		int64_t t = o->p.latency_ns / NSEC_PER_MSEC + 1000;
+
+		o->p.timeout_ms = t > 5000 ? t : 5000;
+	}
+	return 0;
+}
+
 /* What the table cannot check: the operands, and options that depend on each other. */
 static int send_check(struct cli *c, struct send_args *a, int argc, char **argv)
 {
@@ -267,6 +329,9 @@ static int send_check(struct cli *c, struct send_args *a, int argc, char **argv)
 		cli_usage_error(c, "--stamp is for --backend edt");
 		return -EINVAL;
 	}
+	if (send_check_stream(c, a)) {
+		return -EINVAL;
+	}
 	if (o->lead_ns >= o->lookahead_ns) {
 		cli_usage_error(c, "--lead must be shorter than --lookahead (%.0f ms)",
 				(double)o->lookahead_ns / 1e6);
@@ -283,6 +348,9 @@ static int send_parse(struct send_args *a, int argc, char **argv)
 
 	*a = (struct send_args){ 0 };
 	stream_cfg_init(&a->cfg);
+	/* the defaults of these depend on --stream (send_check_stream) */
+	a->cfg.p.latency_ns = 0;
+	a->cfg.p.timeout_ms = 0;
 	a->pace = (struct pace_opts){ a->cfg.spin_ns, a->cfg.prio, a->cfg.cpu };
 	cli_init(&c, "send", cmd_send_synopsis, cmd_send_opts);
 	rc = cli_parse(&c, argc, argv, a, send_opt);
@@ -430,7 +498,7 @@ static int send_caps(const struct send_args *a)
 		.cmd = CAPS_SEND, .backend = o->backend, .watch = o->watch, .fifo = o->prio > 0,
 		.bpf_stamp = !o->stamp || !strcmp(o->stamp, "bpf"),
 		.powersave = o->keep_powersave ? 0 : 2,	/* (Wi-Fi or not: known in set-up) */
-		.low_port = o->profile == &profile_airplay2,	/* its PTP master's 319/320 */
+		.low_port = o->profile == &profile_airplay2 || o->profile == &profile_airplay2_buffered,
 	};
 
 	return cli_caps(&r);

@@ -10,8 +10,10 @@
 #define TXPACE_AP2_PRIV_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
+#include "txpace/aac.h"
 #include "txpace/airplay2.h"
 #include "txpace/alac.h"
 #include "txpace/ap2ctl.h"
@@ -47,6 +49,13 @@ struct ap2 {
 	struct aptp *ptp;
 	int ptp_rt;			/* PTP time from CLOCK_REALTIME: ptp4l's timeline */
 	struct alac_enc *alac;
+	struct aac_enc *aac;		/* buffered AAC-LC */
+	int buffered, codec_aac;	/* stream type 103 (ap2_buffered.c); its codec */
+	int data_fd;			/* buffered: the TCP data connection (the pacer sends on it) */
+	uint64_t buffer_size;		/* buffered: the receiver's audioBufferSize */
+	uint64_t data_bytes;		/* buffered: record bytes built (producer thread, atomic) */
+	uint64_t data_bytes_received, outq_max, rate_anchors, tcp_retrans;
+	uint64_t sndbuf;		/* buffered: the data socket's room for unacknowledged bytes */
 	struct rtx rtx;
 	struct ap2ctl_rx_counts ctl_counts;
 	const struct stream_desc *d;
@@ -58,6 +67,13 @@ struct ap2 {
 	int paused, flush_acked;
 	uint64_t anchors, feedbacks, packets, payload_bytes, flushes;
 };
+
+/* profile_airplay2.c, shared with the buffered profile (ap2_buffered.c) */
+struct ap2 *ap2_new(const struct profile_opts *o);
+void ap2_close(void *priv);
+int ap2_flush_done(void *priv);
+void ap2_report(void *priv, struct json *j);
+void ap2_summary(void *priv, FILE *f);
 
 /* ap2_session.c, in the order ap2_open() takes its steps */
 
@@ -80,6 +96,9 @@ int ap2_set_volume(struct ap2 *a, const struct profile_opts *o, char *err, size_
 /** A request mid-stream (queued; its answer through ap2_on_reply). @return 0 or as ap2_rtsp_failed */
 int ap2_send(struct ap2 *a, const char *method, const char *uri, const char *extra, char *err,
 	     size_t errlen);
+/** The same with a binary plist @body, to the session's URL. */
+int ap2_send_body(struct ap2 *a, const char *method, const uint8_t *body, size_t len, char *err,
+		  size_t errlen);
 /** The callback of a request mid-stream: anything but 200 ends the session. */
 int ap2_on_reply(void *arg, const char *method, const struct rtsp_resp *resp);
 /** The client failed mid-stream (@rc from rtsp_send or rtsp_service): say why, once. */

@@ -135,8 +135,10 @@ int ap2_on_reply(void *arg, const char *method, const struct rtsp_resp *resp)
 	}
 	if (!strcmp(method, "POST")) {
 		a->feedbacks++;
-	} else if (!strcmp(method, "FLUSH")) {
+	} else if (!strcmp(method, "FLUSH") || !strcmp(method, "FLUSHBUFFERED")) {
 		a->flush_acked = 1;
+	} else if (!strcmp(method, "SETRATEANCHORTIME")) {
+		a->rate_anchors++;
 	}
 	return 0;
 }
@@ -155,6 +157,14 @@ int ap2_send(struct ap2 *a, const char *method, const char *uri, const char *ext
 	     size_t errlen)
 {
 	int rc = rtsp_send(a->rtsp, method, uri, extra, NULL, NULL, 0, ap2_on_reply, a);
+
+	return rc ? ap2_rtsp_failed(a, rc, err, errlen) : 0;
+}
+
+int ap2_send_body(struct ap2 *a, const char *method, const uint8_t *body, size_t len, char *err,
+		  size_t errlen)
+{
+	int rc = rtsp_send(a->rtsp, method, a->url, NULL, CT_PLIST, body, len, ap2_on_reply, a);
 
 	return rc ? ap2_rtsp_failed(a, rc, err, errlen) : 0;
 }
@@ -494,6 +504,12 @@ static int setup_stream(struct ap2 *a, const struct profile_opts *o, char *err, 
 	size_t len;
 	int rc;
 
+	if (a->buffered) {
+		q.type = AP2_TYPE_BUFFERED;
+		q.ct = a->codec_aac ? AP2_CT_AAC : AP2_CT_ALAC;
+		q.audio_format = a->codec_aac ? AP2_FMT_AAC_LC_44100_2 : AP2_FMT_ALAC_44100_16_2;
+		q.spf = a->codec_aac ? AP2_AAC_SPF : AP2_SPF;
+	}
 	memcpy(q.shk, a->shk, sizeof(q.shk));
 	a->latency_frames = (uint32_t)(o->latency_ns * AP2_RATE / NSEC_PER_SEC);
 	q.latency_min = q.latency_max = a->latency_frames;
@@ -514,6 +530,7 @@ static int setup_stream(struct ap2 *a, const struct profile_opts *o, char *err, 
 		snprintf(err, errlen, "%s: %s", a->rname, line);
 		return rc;
 	}
+	a->buffer_size = rep.buffer_size;
 	a->data_peer = a->ctl_peer = a->peer;
 	net_set_port(&a->data_peer, rep.data_port);
 	net_set_port(&a->ctl_peer, rep.control_port);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "txpace/aead.h"
+#include "txpace/muldiv.h"
 #include "txpace/airplay2.h"
 #include "txpace/plist.h"
 #include "txpace/rtp.h"
@@ -115,10 +116,10 @@ int ap2_stream_body(const struct ap2_stream_req *r, uint8_t **out, size_t *len)
 	struct pl *d = pl_dict(), *streams = pl_array(), *s = pl_dict();
 	int rc;
 
-	pl_set_uint(s, "type", AP2_TYPE_REALTIME);
-	pl_set_uint(s, "ct", AP2_CT_ALAC);
-	pl_set_uint(s, "audioFormat", AP2_FMT_ALAC_44100_16_2);
-	pl_set_uint(s, "spf", AP2_SPF);
+	pl_set_uint(s, "type", r->type ? r->type : AP2_TYPE_REALTIME);
+	pl_set_uint(s, "ct", r->ct ? r->ct : AP2_CT_ALAC);
+	pl_set_uint(s, "audioFormat", r->audio_format ? r->audio_format : AP2_FMT_ALAC_44100_16_2);
+	pl_set_uint(s, "spf", r->spf ? r->spf : AP2_SPF);
 	pl_set_uint(s, "sr", AP2_RATE);
 	pl_set_data(s, "shk", r->shk, 32);
 	pl_set_uint(s, "controlPort", r->control_port);
@@ -149,6 +150,8 @@ int ap2_stream_reply_parse(const uint8_t *buf, size_t len, struct ap2_stream_rep
 		snprintf(err, errlen, "SETUP (stream): the answer has no streams[0] with dataPort "
 			 "and controlPort%s", len ? "" : " (empty body: refused)");
 		rc = -EPROTO;
+	} else if (pl_get_uint(pl_get(s, "audioBufferSize"), &out->buffer_size)) {
+		out->buffer_size = 0;
 	}
 	pl_free(root);
 	return rc;
@@ -192,4 +195,107 @@ int ap2_open_audio(const uint8_t shk[32], uint8_t *pkt, size_t len)
 		return -EBADMSG;
 	}
 	return (int)(len - RTP_HDR_LEN - AP2_TRAILER);
+}
+
+static void put_be32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+void ap2_buffered_header(uint8_t *rec, uint32_t seq, uint32_t ts, uint32_t ssrc)
+{
+	uint8_t *h = rec + AP2_BUF_LEN_FIELD;
+
+	rec[0] = rec[1] = 0;
+	put_be32(h, 0x80000000u | (seq & 0x7fffff));
+	put_be32(h + 4, ts);
+	put_be32(h + 8, ssrc);
+}
+
+int ap2_buffered_seal(const uint8_t shk[32], uint8_t *rec, size_t payload_len, uint64_t nonce)
+{
+	int n;
+
+	if (payload_len + AP2_BUF_OVERHEAD > 0xffff) {
+		return -E2BIG;
+	}
+	n = ap2_seal_audio(shk, rec + AP2_BUF_LEN_FIELD, RTP_HDR_LEN + payload_len, nonce);
+	if (n < 0) {
+		return n;
+	}
+	n += AP2_BUF_LEN_FIELD;
+	rec[0] = (uint8_t)(n >> 8);
+	rec[1] = (uint8_t)n;
+	return n;
+}
+
+int ap2_buffered_open(const uint8_t shk[32], uint8_t *rec, size_t len, struct ap2_buffered_pkt *out)
+{
+	size_t n;
+	int pl;
+
+	*out = (struct ap2_buffered_pkt){ 0 };
+	if (len < AP2_BUF_LEN_FIELD) {
+		return 0;
+	}
+	n = (size_t)rec[0] << 8 | rec[1];
+	if (n < AP2_BUF_OVERHEAD) {
+		return -EPROTO;
+	}
+	if (len < n) {
+		return 0;
+	}
+	out->record_len = n;
+	out->seq = get_be32(rec + 2) & 0x7fffff;
+	out->ts = get_be32(rec + 6);
+	out->ssrc = get_be32(rec + 10);
+	pl = ap2_open_audio(shk, rec + AP2_BUF_LEN_FIELD, n - AP2_BUF_LEN_FIELD);
+	if (pl < 0) {
+		return pl;
+	}
+	out->payload = rec + AP2_BUF_LEN_FIELD + RTP_HDR_LEN;
+	out->payload_len = (size_t)pl;
+	return 1;
+}
+
+int ap2_rate_anchor_body(const struct ap2_rate_anchor *r, uint8_t **out, size_t *len)
+{
+	struct pl *d = pl_dict();
+	uint64_t rem = r->ptp_ns % 1000000000u, frac;
+	int rc;
+
+	pl_set_uint(d, "rate", r->rate ? 1 : 0);
+	if (r->rate) {
+		pl_set_uint(d, "rtpTime", r->rtp);
+		pl_set_uint(d, "networkTimeSecs", r->ptp_ns / 1000000000u);
+		/* a 64-bit binary fraction of a second; shairport-sync keeps its top 32 bits and
+		 * floors them to ns, so those are rounded up: it reads back our nanoseconds */
+		frac = mul_div_u64(rem, 1ull << 32, 1000000000u, &rem);
+		pl_set_uint(d, "networkTimeFrac", (frac + (rem != 0)) << 32);
+		pl_set_uint(d, "networkTimeTimelineID", r->clock_id);
+		pl_set_uint(d, "networkTimeFlags", 0);
+	}
+	rc = pl_to_bin(d, out, len);
+	pl_free(d);
+	return rc;
+}
+
+int ap2_flush_buffered_body(uint32_t until_seq, uint32_t until_ts, uint8_t **out, size_t *len)
+{
+	struct pl *d = pl_dict();
+	int rc;
+
+	pl_set_uint(d, "flushUntilSeq", until_seq & 0x7fffff);
+	pl_set_uint(d, "flushUntilTS", until_ts);
+	rc = pl_to_bin(d, out, len);
+	pl_free(d);
+	return rc;
 }

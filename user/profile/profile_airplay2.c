@@ -23,7 +23,7 @@
 #include "txpace/rtp.h"
 #include "ap2_priv.h"
 
-static void ap2_close(void *priv)
+void ap2_close(void *priv)
 {
 	struct ap2 *a = priv;
 
@@ -37,11 +37,12 @@ static void ap2_close(void *priv)
 		close(a->ctl_fd);
 	}
 	alac_enc_free(a->alac);
+	aac_enc_free(a->aac);	/* (the data connection is the stream's fd: it closes it) */
 	aead_wipe(a->shk, sizeof(a->shk));
 	free(a);
 }
 
-static struct ap2 *ap2_new(const struct profile_opts *o)
+struct ap2 *ap2_new(const struct profile_opts *o)
 {
 	struct ap2 *a = calloc(1, sizeof(*a));
 
@@ -50,6 +51,7 @@ static struct ap2 *ap2_new(const struct profile_opts *o)
 	}
 	a->stop = o->stop;
 	a->ctl_fd = -1;
+	a->data_fd = -1;
 	a->timeout_ms = o->timeout_ms;
 	a->pair_dir = o->pair_dir;
 	a->first_anchor = 1;
@@ -320,7 +322,7 @@ static int ap2_flush(void *priv, uint64_t next_k, char *err, size_t errlen)
 	return ap2_send(a, "FLUSH", a->url, extra, err, errlen);
 }
 
-static int ap2_flush_done(void *priv)
+int ap2_flush_done(void *priv)
 {
 	struct ap2 *a = priv;
 
@@ -344,7 +346,7 @@ static int ap2_complete(void *priv)
 	return a->rtx.missed == 0;
 }
 
-static void ap2_report(void *priv, struct json *j)
+void ap2_report(void *priv, struct json *j)
 {
 	struct ap2 *a = priv;
 	char feat[24];
@@ -356,6 +358,17 @@ static void ap2_report(void *priv, struct json *j)
 	json_str(j, "receiver_device_id", a->info.device_id);
 	json_str(j, "receiver_features", a->info.features_known ? feat : NULL);
 	json_str(j, "pairing", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient");
+	json_str(j, "stream", a->buffered ? "buffered" : "realtime");
+	json_str(j, "codec", a->codec_aac ? "aac" : "alac");
+	if (a->buffered) {
+		json_uint(j, "data_bytes_sent", __atomic_load_n(&a->data_bytes, __ATOMIC_RELAXED));
+		json_uint(j, "data_bytes_received", a->data_bytes_received);
+		json_uint(j, "data_queue_max", a->outq_max);
+		json_uint(j, "data_send_buffer", a->sndbuf);
+		json_uint(j, "data_tcp_retransmits", a->tcp_retrans);
+		json_uint(j, "setrateanchortime", a->rate_anchors);
+		json_uint(j, "receiver_buffer_size", a->buffer_size);
+	}
 	json_uint(j, "latency_frames", a->latency_frames);
 	json_num(j, "payload_bytes_per_packet",
 		 a->packets ? (double)a->payload_bytes / (double)a->packets : 0);
@@ -370,23 +383,28 @@ static void ap2_report(void *priv, struct json *j)
 	json_uint(j, "event_port", a->event_port);
 	json_uint(j, "control_other_packets", a->ctl_counts.other_type + a->ctl_counts.bad_length +
 		  a->ctl_counts.bad_header + a->ctl_counts.zero_count);
-	rtx_report(&a->rtx, j);
+	if (!a->buffered) {
+		rtx_report(&a->rtx, j);
+	}
 	aptp_report(a->ptp, j);
 	json_end(j, '}');
 }
 
-static void ap2_summary(void *priv, FILE *f)
+void ap2_summary(void *priv, FILE *f)
 {
 	struct ap2 *a = priv;
 	struct aptp_stats st;
 
 	aptp_get_stats(a->ptp, &st);
-	fprintf(f, "airplay2: %s pairing, %" PRIu64 " anchors, PTP announce %" PRIu64 " sync %"
+	fprintf(f, "airplay2: %s, %s pairing, %" PRIu64 " anchors, PTP announce %" PRIu64 " sync %"
 		PRIu64 " follow-up %" PRIu64 " (stamps hw %" PRIu64 " sw %" PRIu64 " missing %"
-		PRIu64 ")\n", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient",
-		a->anchors, st.announces, st.syncs, st.follow_ups, st.stamps_hw, st.stamps_sw,
-		st.stamps_missing);
-	rtx_summary(&a->rtx, f);
+		PRIu64 ")\n", a->buffered ? (a->codec_aac ? "buffered AAC-LC" : "buffered ALAC")
+		: "realtime ALAC", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient",
+		a->buffered ? a->rate_anchors : a->anchors, st.announces, st.syncs, st.follow_ups,
+		st.stamps_hw, st.stamps_sw, st.stamps_missing);
+	if (!a->buffered) {
+		rtx_summary(&a->rtx, f);
+	}
 }
 
 const struct profile_ops profile_airplay2 = {
