@@ -73,6 +73,20 @@ check "to_name: profile airplay2, transient pairing, PTP master ran, anchors eve
 check "receiver: took our clock as its PTP master (nqptp/shairport-sync log)" \
 	grep -q "set_ptp_anchor_info" "$AP2_LOG"
 
+# PIN pairing with the real receiver (its PIN is 3939 unless configured): txpace pair keeps its
+# key; the next stream pair-verifies with it (the receiver's log: pair-verify M1 and M3), and
+# since shairport-sync 5.2.1 does not encrypt after pair-verify, falls back to transient
+mkdir -m 700 "$T/pairs"
+in_priv "$TXP" "$TXPACE" pair --pin 3939 --pair-dir "$T/pairs" AP2Rx >"$T/pair.out" 2>"$T/pair.err"
+check "pair: txpace pair --pin 3939 AP2Rx: pair-setup M1-M6 with the real receiver, its key kept" \
+	grep -q "paired with" "$T/pair.out"
+: >"$AP2_LOG"
+session paired "$T/in.ref" --pair-dir "$T/pairs" --profile airplay2 "$RX4" "$T/in.wav"
+check "paired: pair-verify with the kept key held (the receiver's log), then transient: it does not encrypt after it" \
+	jq_check "$T/paired.json" '.airplay2.pairing == "transient" and .airplay2.pair_verify_fell_back and .complete'
+check "paired: the receiver verified us (pair-verify M1 and M3 in its log)" \
+	grep -q "handle_pair_verify, stage M3" "$AP2_LOG"
+
 session mp3_escape "$T/mp3.ref" --profile airplay2 --alac escape --volume -12 "$RX4" "$T/in.mp3"
 check "mp3_escape: escape ALAC frames (uncompressed size)" \
 	jq_check "$T/mp3_escape.json" '.complete and .airplay2.payload_bytes_per_packet > 1400'

@@ -25,6 +25,7 @@ struct srp_client {
 	BIGNUM *N, *g, *a;
 	char *user, *pass;
 	int started;
+	int a_fixed;	/* srp_client_set_private: never redrawn */
 	int minimal;	/* hash A, B and S without leading zero bytes (srp_client_set_minimal) */
 	uint8_t A[SRP_MAX_N], S[SRP_MAX_N];
 	uint8_t K[SRP_MAX_HASH], M1[SRP_MAX_HASH], M2[SRP_MAX_HASH];
@@ -137,6 +138,7 @@ int srp_client_set_private(struct srp_client *c, const uint8_t *a, size_t len)
 	    BN_is_zero(c->a)) {
 		return -EINVAL;
 	}
+	c->a_fixed = 1;
 	return 0;
 }
 
@@ -291,18 +293,41 @@ int srp_client_start(struct srp_client *c, const uint8_t *salt, size_t salt_len,
 	}
 	struct srp_part uparts[] = { { c->A, c->nlen }, { Bpad, c->nlen } };
 
-	rc = -EIO;
-	if (srp_client_xka(c, salt, salt_len) < 0 || srp_hash(c, c->u, uparts, 2) < 0) {
-		srp_err(err, errlen, "SRP: OpenSSL failed");
-		goto out;
+	/*
+	 * A random a whose A or S begins with a zero byte is drawn again: then both hash
+	 * conventions (srp_client_set_minimal) give the same proofs, and a server of either kind
+	 * takes them at the first attempt (a retry would need a new connection: shairport-sync
+	 * refuses every later pair-setup on a connection once one failed).
+	 */
+	for (int draw = 0;; draw++) {
+		uint8_t a[32];
+
+		rc = -EIO;
+		if (srp_client_xka(c, salt, salt_len) < 0 || srp_hash(c, c->u, uparts, 2) < 0) {
+			srp_err(err, errlen, "SRP: OpenSSL failed");
+			goto out;
+		}
+		BN_bin2bn(c->u, (int)c->hlen, r);
+		if (BN_is_zero(r)) {
+			srp_err(err, errlen, "SRP: the scrambler u is 0 (a broken or hostile peer)");
+			rc = -EINVAL;
+			goto out;
+		}
+		if (srp_client_premaster(c, Bn) < 0) {
+			srp_err(err, errlen, "SRP: OpenSSL failed");
+			goto out;
+		}
+		if (c->a_fixed || draw >= 16 || (c->A[0] != 0 && c->S[0] != 0)) {
+			break;
+		}
+		if (RAND_bytes(a, sizeof(a)) != 1 || !BN_bin2bn(a, sizeof(a), c->a)) {
+			OPENSSL_cleanse(a, sizeof(a));
+			srp_err(err, errlen, "SRP: OpenSSL failed");
+			goto out;
+		}
+		OPENSSL_cleanse(a, sizeof(a));
 	}
-	BN_bin2bn(c->u, (int)c->hlen, r);
-	if (BN_is_zero(r)) {
-		srp_err(err, errlen, "SRP: the scrambler u is 0 (a broken or hostile peer)");
-		rc = -EINVAL;
-		goto out;
-	}
-	if (srp_client_premaster(c, Bn) < 0 || srp_client_proofs(c, salt, salt_len, Bpad) < 0) {
+	if (srp_client_proofs(c, salt, salt_len, Bpad) < 0) {
 		srp_err(err, errlen, "SRP: OpenSSL failed");
 		goto out;
 	}

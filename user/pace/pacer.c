@@ -50,6 +50,7 @@ struct pacer {
 	 * can only mirror: a datagram the qdisc drops (ENOBUFS) has taken one too.
 	 */
 	int key_by_seq;
+	int stream_sock;	/* a TCP socket (buffered audio): records written whole */
 	uint32_t key;			/* keys the kernel took (sent + qdisc drops) without key_by_seq */
 	struct {
 		uint32_t key;
@@ -219,7 +220,7 @@ static ssize_t send_one(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 	size_t len = 0;
 
 	if (!p->key_by_seq && !txtime) {
-		return send(p->fd, pk->data, pk->len, 0);
+		return send(p->fd, pk->data, pk->len, MSG_NOSIGNAL);
 	}
 	memset(&u, 0, sizeof(u));
 	msg.msg_control = u.buf;
@@ -241,11 +242,40 @@ static ssize_t send_one(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 		len += CMSG_SPACE(sizeof(uint64_t));
 	}
 	msg.msg_controllen = len;
-	return sendmsg(p->fd, &msg, 0);
+	return sendmsg(p->fd, &msg, MSG_NOSIGNAL);
+}
+
+/*
+ * A stream socket takes part of a record when its buffer is nearly full (or a signal comes):
+ * the rest follows, or every later record is misframed at the receiver. MSG_NOSIGNAL: a closed
+ * connection is an error to report, not a SIGPIPE for a library's caller.
+ */
+static int xmit_stream(struct pacer *p, const struct pkt *pk)
+{
+	size_t off = 0;
+
+	while (off < pk->len) {
+		ssize_t n = send(p->fd, pk->data + off, pk->len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			int e = n < 0 ? errno : EPIPE;
+
+			atomic_store(&p->st.last_error, e);
+			return -e;
+		}
+		off += (size_t)n;
+	}
+	return 0;
 }
 
 static int xmit(struct pacer *p, const struct pkt *pk, uint64_t txtime)
 {
+	if (p->stream_sock) {
+		return xmit_stream(p, pk);
+	}
 	for (int tries = 0; tries < 3; tries++) {
 		if (send_one(p, pk, txtime) == (ssize_t)pk->len) {
 			return 0;
@@ -569,6 +599,18 @@ int pacer_start(struct pacer *p)
 	int rc;
 
 	p->key_by_seq = 1;
+	{
+		int type = 0;
+		socklen_t tl = sizeof(type);
+
+		p->stream_sock = !getsockopt(p->fd, SOL_SOCKET, SO_TYPE, &type, &tl) &&
+				 type == SOCK_STREAM;
+	}
+	if (p->stream_sock && p->cfg.timestamps) {
+		/* a TCP socket's departure stamps count bytes, not packets: they match no launch */
+		pr_info("no departure stamps on a stream socket (buffered audio): none asked for");
+		p->cfg.timestamps = 0;
+	}
 	{
 		struct timex tx = { .modes = 0 };
 

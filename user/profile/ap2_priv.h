@@ -43,6 +43,8 @@ struct ap2 {
 	struct net_addr peer, data_peer, ctl_peer;
 	struct ap2_info info;
 	enum ap2_pairing pairing;
+	int clear_answer;		/* the receiver answered in the clear where it should encrypt */
+	int verify_fell_back;		/* pair-verify, then transient: it did not encrypt after it */
 	uint8_t shk[32];		/* the audio key */
 	int ctl_fd;
 	uint16_t ctl_port, event_port;

@@ -305,14 +305,22 @@ static int pair_post(void *ctx, const char *path, const uint8_t *body, size_t le
 
 static long sec_seal(void *ctx, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
-	return hapsec_seal(ctx, in, len, out, cap);
+	return hapsec_seal(((struct ap2 *)ctx)->sec, in, len, out, cap);
 }
 
 static long sec_open(void *ctx, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
+	struct ap2 *a = ctx;
 	char err[160];
-	long n = hapsec_feed(ctx, in, len, out, cap, err, sizeof(err));
+	long n;
 
+	/* an answer in the clear where the first encrypted one was due (no frame is that long) */
+	if (!hapsec_received(a->sec) && len >= 9 && !memcmp(in, "RTSP/1.0 ", 9)) {
+		a->clear_answer = 1;
+		pr_debug("airplay2: %s answered in the clear after pairing", a->rname);
+		return -EBADMSG;
+	}
+	n = hapsec_feed(a->sec, in, len, out, cap, err, sizeof(err));
 	if (n < 0) {
 		pr_debug("airplay2: encrypted RTSP: %s", err);
 		return -EBADMSG;
@@ -322,6 +330,7 @@ static long sec_open(void *ctx, const uint8_t *in, size_t len, uint8_t *out, siz
 
 static size_t sec_overhead(void *ctx, size_t len)
 {
+	(void)ctx;
 	return hapsec_sealed_len(len) - len;
 }
 
@@ -341,36 +350,93 @@ static int stored_peer(struct ap2 *a, struct pair_identity *me, struct pair_peer
 	return 1;
 }
 
+/* the channel's keys from the pairing's secret; every request and answer encrypted from here */
+static int start_cipher(struct ap2 *a, uint8_t *secret, size_t slen, char *err, size_t errlen)
+{
+	hapsec_free(a->sec);
+	a->sec = hapsec_new(secret, slen, HAPSEC_CONTROL, HAPSEC_CONTROLLER, err, errlen);
+	aead_wipe(secret, 64);
+	if (!a->sec) {
+		return -EIO;
+	}
+	a->clear_answer = 0;
+	rtsp_set_cipher(a->rtsp, &(struct rtsp_cipher){ sec_seal, sec_open, sec_overhead, a });
+	return 0;
+}
+
+static int pair_transient(struct ap2 *a, const struct pair_transport *t, char *err, size_t errlen)
+{
+	uint8_t secret[64];
+	int rc;
+
+	a->pairing = AP2_PAIR_TRANSIENT;
+	a->hkp = "X-Apple-HKP: 4\r\n";
+	rc = pair_setup_transient(t, secret, err, errlen);
+	return rc ? rc : start_cipher(a, secret, 64, err, errlen);
+}
+
+/*
+ * After pair-verify HomeKit receivers encrypt; shairport-sync 5.2.1 does not (it sets its
+ * cipher up after transient pair-setup only) and answers our first encrypted request in the
+ * clear. Asked once (OPTIONS): a clear answer means a new connection and transient pairing,
+ * where the receiver offers it.
+ */
+static int verify_then_check(struct ap2 *a, struct pair_transport *t, char *err, size_t errlen)
+{
+	struct rtsp_resp resp;
+	struct sync_wait w = { &resp, 0 };
+	int rc = rtsp_send(a->rtsp, "OPTIONS", "*", NULL, NULL, NULL, 0, sync_reply, &w);
+
+	if (!rc) {
+		rc = ap2_wait(a, INT64_MAX, &w.done, err, errlen);
+	}
+	/* any answer that authenticates will do (whatever its status): the channel holds */
+	if (!rc || !a->clear_answer) {
+		return rc ? describe(a, "OPTIONS", rc, &resp, err, errlen) : 0;
+	}
+	if (a->info.features_known && !(a->info.features & AP_FEAT_TRANSIENT_PAIRING)) {
+		snprintf(err, errlen, "%s does not encrypt after pair-verify and offers no transient "
+			 "pairing: it cannot be streamed to safely", a->rname);
+		return -EPROTO;
+	}
+	pr_info("%s answered in the clear after pair-verify (shairport-sync does): pairing "
+		"transiently instead", a->rname);
+	a->verify_fell_back = 1;
+	rtsp_close(a->rtsp);
+	a->rtsp = rtsp_connect(&a->peer, (int)a->timeout_ms);
+	if (!a->rtsp) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot connect to %s again: %s", a->rname, strerror(errno));
+		return rc;
+	}
+	return pair_transient(a, t, err, errlen);
+}
+
 int ap2_pair(struct ap2 *a, char *err, size_t errlen)
 {
 	struct pair_transport t = { pair_post, a, a->rname, a->stop };
 	struct pair_identity me;
 	struct pair_peer peer;
 	uint8_t secret[64];
-	size_t slen;
 	int rc;
 
-	if (stored_peer(a, &me, &peer)) {
+	if (!stored_peer(a, &me, &peer)) {
+		rc = pair_transient(a, &t, err, errlen);
+	} else {
 		a->pairing = AP2_PAIR_VERIFY;
 		a->hkp = "X-Apple-HKP: 3\r\n";
 		rc = pair_verify(&t, &me, &peer, secret, err, errlen);
-		slen = 32;
 		aead_wipe(me.sk, sizeof(me.sk));
-	} else {
-		a->pairing = AP2_PAIR_TRANSIENT;
-		a->hkp = "X-Apple-HKP: 4\r\n";
-		rc = pair_setup_transient(&t, secret, err, errlen);
-		slen = 64;
+		if (!rc) {
+			rc = start_cipher(a, secret, 32, err, errlen);
+		}
+		if (!rc) {
+			rc = verify_then_check(a, &t, err, errlen);
+		}
 	}
 	if (rc) {
 		return rc;
 	}
-	a->sec = hapsec_new(secret, slen, HAPSEC_CONTROL, HAPSEC_CONTROLLER, err, errlen);
-	aead_wipe(secret, sizeof(secret));
-	if (!a->sec) {
-		return -EIO;
-	}
-	rtsp_set_cipher(a->rtsp, &(struct rtsp_cipher){ sec_seal, sec_open, sec_overhead, a->sec });
 	pr_debug("airplay2: %s: %s pairing done, RTSP encrypted from here on", a->rname,
 		 a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient");
 	return 0;

@@ -358,6 +358,8 @@ void ap2_report(void *priv, struct json *j)
 	json_str(j, "receiver_device_id", a->info.device_id);
 	json_str(j, "receiver_features", a->info.features_known ? feat : NULL);
 	json_str(j, "pairing", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient");
+	/* a stored pairing verified, but the receiver did not encrypt after it: then transient */
+	json_bool(j, "pair_verify_fell_back", a->verify_fell_back);
 	json_str(j, "stream", a->buffered ? "buffered" : "realtime");
 	json_str(j, "codec", a->codec_aac ? "aac" : "alac");
 	if (a->buffered) {
