@@ -168,15 +168,19 @@ measure etfl
 ip netns exec tx $TXPACE send --backend etf --etf-delta 5000 --seconds 2 --report "$T/etfl.json" \
 	192.168.67.2:5004 tone:440 >"$T/etfl.out" 2>&1 &
 S=$!
-for i in $(seq 1 100); do grep -q . /run/txpace/v_tx@*.state 2>/dev/null && break; sleep 0.05; done
-sleep 0.5	# well into the stream (a stimulus, not a synchronization)
+# well into the stream: the receiver's link has counted 300 packets (0.3 s of it; the journal
+# appears at set-up, before the first packet, which under TCG can be seconds later)
+rxp() { ip -n rx -s -j link show v_rx | jq '.[0].stats64.rx.packets'; }
+p0=$(rxp)
+for i in $(seq 1 400); do [ $(( $(rxp) - p0 )) -ge 300 ] && break; sleep 0.05; done
 t0=${EPOCHREALTIME/./}; kill -STOP $S; sleep 0.3; kill -CONT $S; t1=${EPOCHREALTIME/./}	# (us; busybox date has no %N)
 wait $S
 rc=$?
 endrx
 # at least the packets due from stop + lead + delta to the continue were late when queued
 late_min=$(( (t1 - t0) / 1000 - 20 - 5 - 5 ))
-echo "etf late: stopped $(( (t1 - t0) / 1000 )) ms, so at least $late_min packets are late"
+echo "etf late: stopped $(( (t1 - t0) / 1000 )) ms after $(( $(rxp) - p0 )) packets, so at least $late_min packets are late"
+echo "etf late: exit $rc, $(jq -c '{sent,dropped,txtime_missed,early,complete}' "$T/etfl.json" 2>&1), $(tail -n 2 "$T/etfl.out" | tr '\n' ' ')"
 jqc "etf late: at least the $late_min late packets were refused and reported, none left early" "$T/etfl.json" \
 	".dropped + .txtime_missed >= $late_min and .sent + .dropped == 2000 and .early == 0 and (.complete | not)"
 # and "none early" is not vacuous: the packets sent after the refusals have their stamps (with
