@@ -394,6 +394,66 @@ for m in re.finditer(r'<type>73736e63</type><code>70766f6c</code><length>\d+</le
     print(base64.b64decode(m.group(1)).decode().split(',')[0])
 PY
 }
+# guest_prepare NAME: scripts/guest.sh prepare, or end the test: a SKIP when there is no 6.1
+# kernel to boot (no network and nothing cached), else a FAIL with prepare's last line
+guest_prepare() {
+	if ! "$TOP/scripts/guest.sh" prepare >"$T/prepare.log" 2>&1; then
+		if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
+			skip "$1" "no 6.1 kernel to boot: $(tail -n 1 "$T/prepare.log")"
+			exit 0
+		fi
+		fail "$1: prepare" "$(tail -n 1 "$T/prepare.log")"
+		exit 1
+	fi
+}
+# ap2_exact REF OUT: OUT holds all of REF (S16LE stereo) bit for bit, found by content (the
+# lead-in silence carries dither)
+ap2_exact() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+pos = out.find(ref[:8192])
+if pos < 0:
+    sys.exit(f"the source's start is not in the receiver's output ({len(out)} bytes)")
+seg = out[pos:pos + len(ref)]
+if seg != ref:
+    i = next((i for i in range(0, min(len(seg), len(ref)), 4) if seg[i:i + 4] != ref[i:i + 4]),
+             len(seg))
+    sys.exit(f"output differs from the source at frame {i // 4} of {len(ref) // 4}")
+PY
+}
+# peer_exact REF PCM [MAXTAIL]: PCM (a test peer's decoded output) is REF, bit for bit, then only
+# silence (the sender ends with 63 packets, 0.5 s, of it, so that a lost last packet can still
+# be asked for), at most MAXTAIL packets of 352 frames of it when given
+peer_exact() {
+	python3 - "$1" "$2" "${3:-0}" <<'PY'
+import sys
+ref, pcm = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+if pcm[:len(ref)] != ref:
+    i = next((i for i in range(0, min(len(ref), len(pcm)), 4) if pcm[i:i + 4] != ref[i:i + 4]), len(pcm))
+    sys.exit(f"differs from the source at frame {i // 4} of {len(ref) // 4}")
+tail, most = pcm[len(ref):], int(sys.argv[3])
+if tail.strip(b"\0"):
+    sys.exit(f"{len(tail) // 4} frames after the source, not all silent")
+if most and len(tail) > most * 352 * 4:
+    sys.exit(f"{len(tail) // 4} frames after the source, more than {most} packets")
+PY
+}
+# ap2_kill_midstream [send options...]: txpace send to start_airplay2's receiver, which is killed
+# (-9) once it has played about 2 s; DIE_RC is the send's exit status, $T/die.err its stderr
+# without -v's progress lines
+ap2_kill_midstream() {
+	local s i
+	: >"$AP2_OUT"
+	nsenter -F -t "$TXP" -m -n "$TXPACE" send --quiet "$@" 2>"$T/die.log" &
+	s=$!
+	PIDS+=("$s")
+	for i in $(seq 1 300); do [ "$(stat -c %s "$AP2_OUT")" -gt 400000 ] && break; sleep 0.05; done
+	kill -9 "$AP2_PID"
+	wait "$s"
+	DIE_RC=$?
+	grep -v "^airplay2:\|^pair-setup\|^backend" "$T/die.log" >"$T/die.err"
+}
 # start_airplay1_beside NAME: Debian's AirPlay 1 shairport-sync in start_airplay2's receiver
 # namespace (port 5000, its own avahi service), for comparisons over the same veth. AP1_OUT.
 start_airplay1_beside() {

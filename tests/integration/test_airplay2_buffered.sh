@@ -37,21 +37,6 @@ pass "airplay2 buffered: real receiver $("$AP2" -V 2>&1 | head -n 1)"
 ffmpeg -v error -f lavfi -i "anoisesrc=d=8:c=pink:r=44100:a=0.3:seed=21" -ac 2 -c:a pcm_s16le "$T/in.wav"
 ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
 
-# ap2_exact REF OUT: OUT holds all of REF (S16LE stereo) bit for bit, found by content
-ap2_exact() {
-	python3 - "$1" "$2" <<'PY'
-import sys
-ref, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
-pos = out.find(ref[:8192])
-if pos < 0:
-    sys.exit(f"the source's start is not in the receiver's output ({len(out)} bytes)")
-seg = out[pos:pos + len(ref)]
-if seg != ref:
-    i = next((i for i in range(0, min(len(seg), len(ref)), 4) if seg[i:i + 4] != ref[i:i + 4]),
-             len(seg))
-    sys.exit(f"output differs from the source at frame {i // 4} of {len(ref) // 4}")
-PY
-}
 
 # buffered ALAC: bit-exact, the report says what the session did
 : >"$AP2_OUT"
@@ -153,16 +138,8 @@ else
 fi
 
 # the receiver dies mid-stream: one clear line, exit 1
-: >"$AP2_OUT"
-nsenter -F -t "$TXP" -m -n "$TXPACE" send --quiet --profile airplay2 --stream buffered -v "$RX4" \
-	"$T/in.wav" 2>"$T/die.log" &
-s=$!
-PIDS+=("$s")
-for i in $(seq 1 300); do [ "$(stat -c %s "$AP2_OUT")" -gt 400000 ] && break; sleep 0.05; done
-kill -9 "$AP2_PID"
-wait "$s"
-rc=$?
-grep -v "^airplay2:\|^pair-setup\|^backend" "$T/die.log" >"$T/die.err"
+ap2_kill_midstream --profile airplay2 --stream buffered -v "$RX4" "$T/in.wav"
+rc=$DIE_RC
 if [ $rc -eq 1 ] && [ "$(wc -l <"$T/die.err")" -eq 1 ] && grep -q "closed the RTSP connection\|the audio data connection" "$T/die.err"; then
 	pass "receiver dies mid-stream: $(cat "$T/die.err")"
 else

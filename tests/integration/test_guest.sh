@@ -15,15 +15,7 @@ if [ ! -x /bin/busybox ]; then
 	skip "guest" "no /bin/busybox (package busybox-static)"
 	exit 0
 fi
-if ! "$GUEST" prepare >"$T/prepare.log" 2>&1; then
-	# no network and nothing cached yet: nothing to boot
-	if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
-		skip "guest" "no 6.1 kernel to boot: $(tail -n 1 "$T/prepare.log")"
-		exit 0
-	fi
-	fail "guest: prepare" "$(tail -n 1 "$T/prepare.log")"
-	exit 1
-fi
+guest_prepare guest
 kver=$(cat "${TXPACE_GUEST_CACHE:-/var/cache/txpace-guest}/current/kernel")
 pass "guest: prepare (kernel $kver)"
 

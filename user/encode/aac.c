@@ -13,6 +13,7 @@
 #include <libavutil/channel_layout.h>
 
 #include "txpace/aac.h"
+#include "avenc.h"
 
 struct aac_enc {
 	AVCodecContext *cc;
@@ -110,16 +111,5 @@ int aac_encode(struct aac_enc *e, const int32_t *pcm, uint32_t frames, uint8_t *
 	if (rc < 0) {
 		return rc;
 	}
-	rc = avcodec_receive_packet(e->cc, e->pkt);
-	if (rc < 0) {
-		return rc;
-	}
-	if (e->pkt->size > AAC_MAX_BYTES) {
-		av_packet_unref(e->pkt);
-		return -EOVERFLOW;
-	}
-	memcpy(out, e->pkt->data, (size_t)e->pkt->size);
-	rc = e->pkt->size;
-	av_packet_unref(e->pkt);
-	return rc;
+	return avenc_take(e->cc, e->pkt, out, AAC_MAX_BYTES);
 }

@@ -9,6 +9,7 @@
 #include <libavutil/channel_layout.h>
 
 #include "txpace/alac.h"
+#include "avenc.h"
 
 struct alac_enc {
 	enum alac_mode mode;
@@ -162,16 +163,5 @@ int alac_encode(struct alac_enc *e, const int32_t *pcm, uint32_t frames, uint8_t
 	if (rc < 0) {
 		return rc;
 	}
-	rc = avcodec_receive_packet(e->cc, e->pkt);
-	if (rc < 0) {
-		return rc;
-	}
-	if (e->pkt->size > ALAC_MAX_BYTES) {
-		av_packet_unref(e->pkt);
-		return -EOVERFLOW;
-	}
-	memcpy(out, e->pkt->data, (size_t)e->pkt->size);
-	rc = e->pkt->size;
-	av_packet_unref(e->pkt);
-	return rc;
+	return avenc_take(e->cc, e->pkt, out, ALAC_MAX_BYTES);
 }

@@ -294,7 +294,7 @@ static int buf_service(void *priv, const struct schedule *s, int64_t now, int64_
 		       size_t errlen)
 {
 	struct ap2 *a = priv;
-	int64_t ptp_next = INT64_MAX, dl;
+	int64_t ptp_next = INT64_MAX;
 	int rc = rtsp_service(a->rtsp);
 
 	(void)s;
@@ -308,46 +308,7 @@ static int buf_service(void *priv, const struct schedule *s, int64_t now, int64_
 	if (rc) {
 		return rc;
 	}
-	if (now >= a->next_feedback) {
-		if (!rtsp_pending(a->rtsp)) {
-			rc = ap2_send(a, "POST", "/feedback", NULL, err, errlen);
-			if (rc) {
-				return rc;
-			}
-		}
-		a->next_feedback = now + AP2_FEEDBACK_NS;
-	}
-	*next = a->next_anchor < a->next_feedback ? a->next_anchor : a->next_feedback;
-	if (ptp_next < *next) {
-		*next = ptp_next;
-	}
-	dl = rtsp_deadline(a->rtsp);
-	return (*next = dl < *next ? dl : *next), 0;
-}
-
-/* Until @until (or, with @drain, until every request is answered): the duties of the stream. */
-static int serve_until(struct ap2 *a, const struct schedule *s, int64_t until, int drain,
-		       char *err, size_t errlen)
-{
-	int64_t next = mono_ns();
-
-	for (;;) {
-		struct pollfd pfd[6];
-		int64_t now = mono_ns();
-		int n, rc;
-
-		if (drain ? !rtsp_pending(a->rtsp) || now >= until
-			  : now >= until || txp_stopped(a->stop)) {
-			return 0;
-		}
-		n = buf_poll_fds(a, pfd, 6);
-		next = next > until ? until : next;
-		poll(pfd, (nfds_t)n, next > now ? (int)((next - now) / NSEC_PER_MSEC) + 1 : 0);
-		rc = buf_service(a, s, mono_ns(), &next, err, errlen);
-		if (rc) {
-			return rc;
-		}
-	}
+	return ap2_keepalive(a, now, ptp_next, next, err, errlen);
 }
 
 static int flush_now(struct ap2 *a, uint64_t next_k, char *err, size_t errlen)
@@ -385,7 +346,7 @@ static int buf_finish(void *priv, const struct schedule *s, int64_t last_launch,
 
 	/* the receiver plays the last record a latency after it left: keep its clock until then */
 	if (!interrupted) {
-		rc = serve_until(a, s, until, 0, err, errlen);
+		rc = ap2_serve_until(a, &profile_airplay2_buffered, s, until, 0, err, errlen);
 		if (rc) {
 			return rc;
 		}
@@ -402,7 +363,7 @@ static int buf_finish(void *priv, const struct schedule *s, int64_t last_launch,
 	if (!rc) {
 		int64_t dl = mono_ns() + 2 * a->timeout_ms * NSEC_PER_MSEC;
 
-		rc = serve_until(a, s, dl, 1, err, errlen);
+		rc = ap2_serve_until(a, &profile_airplay2_buffered, s, dl, 1, err, errlen);
 	}
 	/* a receiver may close the connections on TEARDOWN instead of answering it */
 	return rc == -ECONNRESET ? 0 : rc;

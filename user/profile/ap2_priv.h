@@ -74,6 +74,15 @@ struct ap2 {
 struct ap2 *ap2_new(const struct profile_opts *o);
 void ap2_close(void *priv);
 int ap2_flush_done(void *priv);
+/**
+ * Until @until: every duty of the stream, through @ops' poll_fds and service, as while it ran
+ * (with @drain: until every request is answered, or @until).
+ */
+int ap2_serve_until(struct ap2 *a, const struct profile_ops *ops, const struct schedule *s,
+		    int64_t until, int drain, char *err, size_t errlen);
+/** The keep-alive (POST /feedback every AP2_FEEDBACK_NS), then *@next: the earliest duty. */
+int ap2_keepalive(struct ap2 *a, int64_t now, int64_t ptp_next, int64_t *next, char *err,
+		  size_t errlen);
 void ap2_report(void *priv, struct json *j);
 void ap2_summary(void *priv, FILE *f);
 

@@ -205,7 +205,7 @@ static int ap2_service(void *priv, const struct schedule *s, int64_t now, int64_
 		       size_t errlen)
 {
 	struct ap2 *a = priv;
-	int64_t ptp_next = INT64_MAX, dl;
+	int64_t ptp_next = INT64_MAX;
 	int rc;
 
 	rtx_serve(&a->rtx, a->d->hist, on_other, a);
@@ -223,9 +223,18 @@ static int ap2_service(void *priv, const struct schedule *s, int64_t now, int64_
 		}
 		a->next_anchor += NSEC_PER_SEC;
 	}
+	return ap2_keepalive(a, now, ptp_next, next, err, errlen);
+}
+
+int ap2_keepalive(struct ap2 *a, int64_t now, int64_t ptp_next, int64_t *next, char *err,
+		  size_t errlen)
+{
+	int64_t dl;
+
 	if (now >= a->next_feedback) {
 		if (!rtsp_pending(a->rtsp)) {
-			rc = ap2_send(a, "POST", "/feedback", NULL, err, errlen);
+			int rc = ap2_send(a, "POST", "/feedback", NULL, err, errlen);
+
 			if (rc) {
 				return rc;
 			}
@@ -243,9 +252,8 @@ static int ap2_service(void *priv, const struct schedule *s, int64_t now, int64_
 	return 0;
 }
 
-/* Until @until: every duty, as while the stream ran (also answers until none is pending). */
-static int serve_until(struct ap2 *a, const struct schedule *s, int64_t until, int drain,
-		       char *err, size_t errlen)
+int ap2_serve_until(struct ap2 *a, const struct profile_ops *ops, const struct schedule *s,
+		    int64_t until, int drain, char *err, size_t errlen)
 {
 	int64_t next = mono_ns();
 
@@ -260,12 +268,12 @@ static int serve_until(struct ap2 *a, const struct schedule *s, int64_t until, i
 		if (drain && now >= until) {
 			return 0;	/* rtsp_service() reports the deadline */
 		}
-		n = ap2_poll_fds(a, pfd, 6);
+		n = ops->poll_fds(a, pfd, 6);
 		if (next > until) {
 			next = until;
 		}
 		poll(pfd, (nfds_t)n, next > now ? (int)((next - now) / NSEC_PER_MSEC) + 1 : 0);
-		rc = ap2_service(a, s, mono_ns(), &next, err, errlen);
+		rc = ops->service(a, s, mono_ns(), &next, err, errlen);
 		if (rc) {
 			return rc;
 		}
@@ -289,7 +297,7 @@ static int ap2_finish(void *priv, const struct schedule *s, int64_t last_launch,
 
 	/* the receiver plays the last packet a latency after it left: keep its clock until then */
 	if (!interrupted) {
-		rc = serve_until(a, s, until, 0, err, errlen);
+		rc = ap2_serve_until(a, &profile_airplay2, s, until, 0, err, errlen);
 		if (rc) {
 			return rc;
 		}
@@ -304,7 +312,7 @@ static int ap2_finish(void *priv, const struct schedule *s, int64_t last_launch,
 	}
 	rc = ap2_send(a, "TEARDOWN", a->url, NULL, err, errlen);
 	if (!rc) {
-		rc = serve_until(a, s, INT64_MAX, 1, err, errlen);
+		rc = ap2_serve_until(a, &profile_airplay2, s, INT64_MAX, 1, err, errlen);
 	}
 	/* a receiver may close the connection on TEARDOWN instead of answering it */
 	return rc == -ECONNRESET ? 0 : rc;
