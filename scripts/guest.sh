@@ -14,14 +14,16 @@
 #	(busybox-static, bash, iproute2, bpftool, jq, coreutils, util-linux, findutils and the
 #	libraries they need, from that architecture's archive). Fast and offline when cached.
 #   scripts/guest.sh [--arch ARCH] run [--timeout SEC] [--mem MB] [--modules "NAME..."]
-#                        [--net] [--verbose] SCRIPT [EXTRA...]
+#                        [--net | --nic virtio|e1000e] [--verbose] SCRIPT [EXTRA...]
 #	Boot the guest with SCRIPT as /test.sh and print what it prints; exit with its status.
 #	The modules (veth sch_fq sch_etf sch_mqprio sch_ingress cls_bpf, and --modules) are
 #	loaded, each after those it depends on, before SCRIPT starts. --net: a virtio NIC on
 #	qemu's user-mode network (slirp: the guest is 10.0.2.15/24, left unconfigured for SCRIPT to
 #	set up; 10.0.2.2 is the loopback of the network namespace qemu was started in, so a peer
 #	there on 127.0.0.1 is reached through the guest's real NIC, qdisc and driver). virtio_net
-#	(and virtio_pci or virtio_mmio) are loaded with the other modules.
+#	(and virtio_pci or virtio_mmio) are loaded with the other modules. --nic e1000e (amd64,
+#	Debian's full kernel: the cloud one has no e1000e): qemu's Intel 82574 instead, whose
+#	driver registers a PHC and says it has hardware TX stamps (qemu 7.2 never delivers one).
 #	The guest holds busybox (every applet), bash, iproute2's ip and tc, bpftool, build/txpace
 #	and build/tests/test_bpf_* when built, and each EXTRA file or directory, ELF programs with
 #	every library ldd lists. A path inside the repository keeps its repository-relative path
@@ -115,6 +117,7 @@ usage: scripts/guest.sh [--arch amd64|arm64|armhf] prepare
              exit with its status (1 with a reason when the guest fails or times out)
   --timeout  seconds for the whole boot and test (default 120)
   --mem      guest memory in MB (default 1024; the initramfs alone takes ~180 MB)
+  --nic      virtio (as --net) or e1000e (a PHC and claimed hardware TX stamps; full kernel)
   --modules  more kernel modules to load (with what they depend on), e.g. "sch_netem nf_tables"
   --verbose  print the whole console, the kernel's boot messages included
 See the comment at the top of this script for what the guest holds and the environment.
@@ -605,7 +608,8 @@ cleanup() {
 }
 
 run() {
-	local timeout=120 mem=1024 verbose=0 net=0 script line rc='' reason shown=0 deadline left status
+	local timeout=120 mem=1024 verbose=0 net=0 model=virtio script line rc='' reason shown=0 deadline
+	local left status
 	local -a nic=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -613,6 +617,7 @@ run() {
 		--mem) mem=${2:?--mem MB}; shift 2 ;;
 		--modules) MODULES+=" ${2?--modules \"NAME...\"}"; shift 2 ;;
 		--net) net=1; shift ;;
+		--nic) model=${2:?--nic virtio|e1000e}; net=1; shift 2 ;;
 		--arch) GUEST_ARCH=${2:?--arch amd64|arm64|armhf}; set_arch; shift 2 ;;
 		--verbose | -v) verbose=1; shift ;;
 		-h | --help) usage 0 ;;
@@ -627,7 +632,12 @@ run() {
 	[ -f "$script" ] || die "no such script: $script"
 	command -v "$QEMU" >/dev/null || die "no $QEMU (apt-get install $QEMU_PKG)"
 	[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
-	if [ "$net" -eq 1 ]; then
+	if [ "$net" -eq 1 ] && [ "$model" = e1000e ]; then
+		[ "$GUEST_ARCH" = amd64 ] || die "--nic e1000e: amd64 only"
+		nic=(-netdev user,id=n0 -device e1000e,netdev=n0)
+		MODULES+=" e1000e"
+	elif [ "$net" -eq 1 ]; then
+		[ "$model" = virtio ] || die "--nic: virtio or e1000e, not $model"
 		case $GUEST_ARCH in
 		amd64) nic=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0) MODULES+=" virtio_pci" ;;
 		*) nic=(-netdev user,id=n0 -device virtio-net-device,netdev=n0) MODULES+=" virtio_mmio" ;;

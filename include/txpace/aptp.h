@@ -55,6 +55,12 @@ struct aptp_cfg {
 	 * (SO_REUSEADDR; ptp4l binds them on its interface's wildcard address the same way)
 	 */
 	int share_with_ptp4l;
+	/*
+	 * 1: hardware TX stamps where the interface has them (hwts.h: turned on for the stream
+	 * and back at the end); a Sync whose hardware stamp does not come gets its software stamp,
+	 * and after 8 such Syncs in a row only software stamps are asked for. 0: software only
+	 */
+	int hw_stamps;
 	/* Announce's grandmaster fields; 0: 248 and 248 (Apple's aPTP profile values) */
 	uint8_t priority1, priority2;
 };
@@ -62,6 +68,7 @@ struct aptp_cfg {
 struct aptp_stats {
 	uint64_t announces, syncs, follow_ups;
 	uint64_t stamps_hw, stamps_sw, stamps_missing;	/* Follow_Ups by origin-time source */
+	uint64_t hw_missing;	/* Syncs whose hardware stamp did not come while asked for */
 	uint64_t send_errors;
 	uint64_t rx_ptp;	/* PTP messages received on 319/320 (nqptp's wake-up Announces) */
 	uint64_t rx_bad;	/* datagrams there that are not PTPv2 */
@@ -70,6 +77,9 @@ struct aptp_stats {
 };
 
 struct aptp;
+
+/** Hardware stamps: "eth0, /dev/ptp0, turned on for the stream", or why software stamps. */
+const char *aptp_hw_stamps(const struct aptp *a);
 
 /**
  * Bind UDP 319 and 320 on @cfg->local's address and make the clock identity.

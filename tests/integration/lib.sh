@@ -406,6 +406,43 @@ guest_prepare() {
 		exit 1
 	fi
 }
+# full_guest_prepare NAME [PACKAGE]: Debian's full amd64 kernel for scripts/guest.sh (Wi-Fi,
+# e1000e, netem: the cloud kernel has none), the package linux-image-amd64 depends on today (or
+# PACKAGE, or the one cached in $TXPACE_GUEST_CACHE when apt names none), prepared with
+# $TXPACE_GUEST_MODULES; exports TXPACE_GUEST_PACKAGE. Skips (exit 0) only when no such kernel
+# can be had or it lacks a module asked for; fails (exit 1) otherwise.
+full_guest_prepare() {
+	local name=$1 pkg=${2:-}
+	full_package() {
+		apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: <\{0,1\}\(linux-image-[^>]*\)>\{0,1\}$/\1/p' | head -n 1
+	}
+	[ -n "$pkg" ] || pkg=$(full_package)
+	if [ -z "$pkg" ]; then
+		apt-get update -q >"$T/apt.log" 2>&1
+		pkg=$(full_package)
+	fi
+	if [ -z "$pkg" ] && [ -f "$TXPACE_GUEST_CACHE/current/package" ]; then
+		pkg=$(cat "$TXPACE_GUEST_CACHE/current/package")
+	fi
+	if [ -z "$pkg" ]; then
+		skip "$name" "apt names no kernel for linux-image-amd64 (Debian's full kernel package) and none is cached in $TXPACE_GUEST_CACHE"
+		exit 0
+	fi
+	export TXPACE_GUEST_PACKAGE=$pkg
+	if ! "$TOP/scripts/guest.sh" prepare >"$T/prepare.log" 2>&1; then
+		if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
+			skip "$name" "no $pkg to boot: $(tail -n 1 "$T/prepare.log")"
+			exit 0
+		fi
+		if grep -q 'has no module' "$T/prepare.log"; then
+			skip "$name" "$pkg: $(tail -n 1 "$T/prepare.log")"
+			exit 0
+		fi
+		fail "$name: prepare $pkg" "$(tail -n 1 "$T/prepare.log")"
+		exit 1
+	fi
+}
 # ap2_exact REF OUT: OUT holds all of REF (S16LE stereo) bit for bit, found by content (the
 # lead-in silence carries dither)
 ap2_exact() {

@@ -35,37 +35,8 @@ for p in jq:jq hostapd:hostapd wpa_supplicant:wpasupplicant iw:iw; do
 	extra+=("$(command -v "${p%%:*}")")
 done
 
-# the kernel package linux-image-amd64 names today, e.g. linux-image-6.1.0-57-amd64
-full_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: <\{0,1\}\(linux-image-[^>]*\)>\{0,1\}$/\1/p' | head -n 1
-}
-pkg=${TXPACE_WIFI_PACKAGE:-$(full_package)}
-if [ -z "$pkg" ]; then
-	apt-get update -q >"$T/apt.log" 2>&1
-	pkg=$(full_package)
-fi
-if [ -z "$pkg" ] && [ -f "$TXPACE_GUEST_CACHE/current/package" ]; then
-	pkg=$(cat "$TXPACE_GUEST_CACHE/current/package")
-fi
-if [ -z "$pkg" ]; then
-	skip "wifi" "apt names no kernel for linux-image-amd64 (Debian's full kernel package) and none is cached in $TXPACE_GUEST_CACHE"
-	exit 0
-fi
-export TXPACE_GUEST_PACKAGE=$pkg
 start=$SECONDS
-if ! "$GUEST" prepare >"$T/prepare.log" 2>&1; then
-	if grep -qE 'apt-get download|apt-cache names no' "$T/prepare.log"; then
-		skip "wifi" "no $pkg to boot: $(tail -n 1 "$T/prepare.log")"
-		exit 0
-	fi
-	if grep -q 'has no module mac80211_hwsim' "$T/prepare.log"; then
-		skip "wifi" "$pkg has no mac80211_hwsim: $(tail -n 1 "$T/prepare.log")"
-		exit 0
-	fi
-	fail "wifi: prepare $pkg" "$(tail -n 1 "$T/prepare.log")"
-	exit 1
-fi
+full_guest_prepare wifi "${TXPACE_WIFI_PACKAGE:-}"
 pass "wifi: prepare ($(cat "$TXPACE_GUEST_CACHE/current/kernel"), $((SECONDS - start)) s)"
 
 start=$SECONDS

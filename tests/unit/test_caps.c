@@ -103,6 +103,10 @@ int main(void)
 	/* PTP ports below 1024 (AirPlay 2) */
 	p = SEND(.backend = "rt", .low_port = 1);
 	CHECK_EQ(p.need, B(NET_BIND_SERVICE));
+	/* and its hardware PTP stamps: the NIC's timestamping, turned back at exit */
+	CHECK_EQ(p.want & B(NET_ADMIN), B(NET_ADMIN));
+	CHECK_EQ(p.keep & B(NET_ADMIN), B(NET_ADMIN));
+	CHECK(strstr(p.what[CAP_NET_ADMIN], "SIOCSHWTSTAMP") != NULL);
 	/* auto: nothing needed before the choice, but what any choice could use is allowed */
 	p = SEND(.backend = "auto", .watch = 1, .fifo = 1);
 	CHECK_EQ(p.need, 0);

@@ -90,6 +90,9 @@ static const struct rule rules[] = {
 	{ CAP_NET_ADMIN, NEED, SETUP | KEEP, powersave, "Wi-Fi",
 	  "turn power save off for the stream (nl80211), and back on at exit" },
 	{ CAP_NET_BIND_SERVICE, NEED, SETUP, low_port, "AirPlay 2", "bind the PTP ports 319 and 320" },
+	{ CAP_NET_ADMIN, WANT, SETUP | KEEP, low_port, "AirPlay 2",
+	  "hardware PTP stamps: turn the NIC's TX timestamping on for the stream (SIOCSHWTSTAMP), and "
+	  "back at exit (else software stamps)" },
 	{ CAP_SYS_NICE, WANT, THREAD, rt_fifo, "the rt backend",
 	  "SCHED_FIFO for the pacer thread (else it runs at normal priority; --prio 0 asks none)" },
 	{ CAP_IPC_LOCK, WANT, THREAD | RUN, paced, "the pacer",
@@ -219,9 +222,10 @@ char *caps_format(uint64_t set, char *buf, size_t len)
 }
 
 const struct caps_doc caps_docs[] = {
-	{ CAP_NET_ADMIN, "send --backend edt|etf, --watch, Wi-Fi power save; cleanup; demo; probe "
-	  "--calibrate: change the root qdisc, clsact and its filter, SO_TXTIME on CLOCK_TAI (etf), "
-	  "power save (nl80211). Kept permitted but not effective while the stream runs, raised to "
+	{ CAP_NET_ADMIN, "send --backend edt|etf, --watch, Wi-Fi power save, AirPlay 2's hardware "
+	  "PTP stamps; cleanup; demo; probe --calibrate: change the root qdisc, clsact and its "
+	  "filter, SO_TXTIME on CLOCK_TAI (etf), power save (nl80211), the NIC's TX timestamping "
+	  "(SIOCSHWTSTAMP; without it AirPlay 2 uses software stamps). Kept permitted but not effective while the stream runs, raised to "
 	  "restore the interface (and to re-attach a removed qdisc)." },
 	{ CAP_BPF, "send --backend edt (BPF stamps), --watch; probe --calibrate: load the egress "
 	  "program, the deadline watchdog and their maps. Dropped after set-up." },

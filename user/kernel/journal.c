@@ -303,6 +303,13 @@ static int undo(struct nl *nl, const struct journal *j, const char *s, int prese
 
 		e = wifi_set_powersave(j->ifindex, old);
 		tell(t, "%s: Wi-Fi power save back %s", ifname, old ? "on" : "off");
+	} else if (!strncmp(s, "hwtstamp ", 9) && present) {
+		int tx = 0, rx = 0;
+
+		if (sscanf(s + 9, "%d %d", &tx, &rx) == 2) {
+			e = kpace_hwtstamp_set(ifname, tx, rx);
+		}
+		tell(t, "%s: hardware TX timestamping back %s", ifname, tx ? "on" : "off");
 	}
 	return e;
 }
@@ -412,6 +419,11 @@ int kpace_state_open(struct kpace *k, char *err, size_t errlen)
 	char lock_path[160];
 
 	state_key(k->ifname, k->key, sizeof(k->key));
+	if (k->tag[0]) {
+		size_t l = strlen(k->key);
+
+		snprintf(k->key + l, sizeof(k->key) - l, "+%s", k->tag);
+	}
 	mkdir(KPACE_STATE_DIR, 0755);
 	snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", KPACE_STATE_DIR, k->key);
 	snprintf(k->state_path, sizeof(k->state_path), "%s/%s.state", KPACE_STATE_DIR, k->key);
@@ -501,8 +513,13 @@ int kpace_cleanup(const char *ifname, kpace_say_fn *say, void *arg)
 		if (ifname) {
 			char want[64];
 
+			size_t wl;
+
 			state_key(ifname, want, sizeof(want));
-			if (strcmp(key, want) && strcmp(key, ifname)) {
+			wl = strlen(want);
+			/* (and its "+ptp": hwts.c) */
+			if (strcmp(key, want) && strcmp(key, ifname) &&
+			    !(strncmp(key, want, wl) == 0 && key[wl] == '+')) {
 				continue;
 			}
 		}

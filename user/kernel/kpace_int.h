@@ -30,6 +30,7 @@ struct bpf_link;
 struct kpace {
 	struct kpace_cfg cfg;
 	char ifname[32], key[64], state_path[128], pin_dir[160], desc[256];
+	char tag[8];	/* "": the interface's pacing journal; "ptp": hwts.c's (key "<if>+ptp") */
 	int ifindex, lock_fd, state_fd;
 	unsigned tx_queues;
 	unsigned l3_off;	/* bytes before the IP header at tc egress (link type) */
@@ -89,6 +90,9 @@ int kpace_journal_qdisc(struct kpace *k, const struct nlmsghdr *nlh, const struc
 					  "changed", (k)->state_path, strerror(-jrc_));            \
 		}                                                                                  \
 	} while (0)
+
+/* hwts.c: the interface's hardware timestamping (SIOCSHWTSTAMP), for the restore. @return 0 or -errno */
+int kpace_hwtstamp_set(const char *ifname, int tx_type, int rx_filter);
 
 /* qdisc.c: the root qdisc (fq, mq + fq, etf, mqprio + etf), clsact and the egress filter */
 

@@ -473,7 +473,7 @@ static void ptp_timeline(struct ap2 *a, const struct profile_opts *o, struct apt
 int ap2_open_ports(struct ap2 *a, const struct profile_opts *o, char *err, size_t errlen)
 {
 	struct aptp_cfg cfg = { .local = rtsp_local(a->rtsp), .iface = o->iface,
-				.clock = CLOCK_MONOTONIC };
+				.clock = CLOCK_MONOTONIC, .hw_stamps = 1 };
 	int rc;
 
 	ptp_timeline(a, o, &cfg);

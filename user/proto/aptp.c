@@ -20,6 +20,7 @@
 
 #include "txpace/aptp.h"
 #include "txpace/clock.h"
+#include "txpace/hwts.h"
 #include "txpace/log.h"
 #include "aptp_priv.h"
 
@@ -33,6 +34,9 @@
 #define LOG_SYNC (-3)
 /* a software SND stamp is queued within microseconds; past this the Sync's own time is used */
 #define STAMP_WAIT_NS (20 * NSEC_PER_MSEC)
+/* with hardware stamps on: how long after the software stamp the hardware one may take */
+#define HW_WAIT_NS (5 * NSEC_PER_MSEC)
+#define HW_GIVE_UP 8	/* Syncs in a row without a hardware stamp: software only from then */
 #define RX_BUDGET 32
 
 struct aptp_peer {
@@ -59,6 +63,11 @@ struct aptp {
 	int64_t pend_sw, pend_sent, pend_deadline;	/* on cfg.clock */
 	uint32_t next_key;	/* OPT_ID of the next Sync sent on ev_fd */
 	int key_uncertain;	/* a send failed: the kernel may or may not have used a key */
+	int pend_have_sw;	/* pend_sw is the Sync's software stamp (else the time before it) */
+	struct hwts *hw;	/* hardware stamps (hwts.h), NULL: software only */
+	int hw_on;		/* asked for on the socket (until HW_GIVE_UP misses in a row) */
+	unsigned hw_misses;
+	char hw_why[200];	/* why software stamps */
 	struct aptp_stats st;
 };
 
@@ -71,10 +80,11 @@ static void set_port(struct net_addr *a, uint16_t port)
 	}
 }
 
-static int stamps_enable(int fd)
+static int stamps_enable(int fd, int hw)
 {
 	unsigned flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
-			 SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+			 SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY |
+			 (hw ? SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE : 0);
 
 	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) ? -errno : 0;
 }
@@ -135,12 +145,29 @@ struct aptp *aptp_new(const struct aptp_cfg *cfg, char *err, size_t errlen)
 	if (a->gen_fd < 0) {
 		goto err;
 	}
-	rc = stamps_enable(a->ev_fd);
+	rc = stamps_enable(a->ev_fd, 0);
 	if (rc) {
 		snprintf(err, errlen, "SO_TIMESTAMPING on the PTP event socket: %s", strerror(-rc));
 		goto err;
 	}
 	make_identity(a);
+	snprintf(a->hw_why, sizeof(a->hw_why), "not asked for");
+	if (cfg->hw_stamps && a->ifname[0]) {
+		a->hw = hwts_open(a->ifname, a->hw_why, sizeof(a->hw_why));
+	}
+	if (a->hw) {
+		rc = stamps_enable(a->ev_fd, 1);
+		if (rc) {
+			snprintf(a->hw_why, sizeof(a->hw_why), "%s: the socket refused hardware "
+				 "stamps: %s", a->ifname, strerror(-rc));
+			hwts_close(a->hw);
+			a->hw = NULL;
+			stamps_enable(a->ev_fd, 0);
+		} else {
+			a->hw_on = 1;
+			snprintf(a->hw_why, sizeof(a->hw_why), "%s", hwts_describe(a->hw));
+		}
+	}
 	a->cfg.local = NULL;	/* the caller's; not kept */
 	return a;
 err:
@@ -159,6 +186,7 @@ void aptp_free(struct aptp *a)
 	if (a->gen_fd >= 0) {
 		close(a->gen_fd);
 	}
+	hwts_close(a->hw);
 	clocks_free(a->clk);
 	free(a->peers);
 	free(a);
@@ -311,6 +339,44 @@ static void send_follow_up(struct aptp *a, int64_t origin)
 	send_to(a, a->gen_fd, &p->gen, b, sizeof(b), &a->st.follow_ups);
 }
 
+static void note_delay(struct aptp *a)
+{
+	int64_t delay = clock_ns(a->cfg.clock) - a->pend_sent;
+
+	if (delay > a->st.stamp_delay_max_ns) {
+		a->st.stamp_delay_max_ns = delay;
+	}
+}
+
+/* A hardware stamp (PHC time) of the Sync in flight sends its Follow_Up. @return 1 when sent */
+static int stamp_hw(struct aptp *a, const struct scm_timestamping *ts)
+{
+	int64_t phc = ts_to_ns(&ts->ts[2]), rt;
+
+	if (!phc || hwts_to_realtime(a->hw, phc, &rt)) {
+		return 0;
+	}
+	note_delay(a);
+	a->hw_misses = 0;
+	a->st.stamps_hw++;
+	send_follow_up(a, from_realtime(a, rt));
+	return 1;
+}
+
+/* A Sync went without its hardware stamp; after HW_GIVE_UP in a row, software only. */
+static void hw_missed(struct aptp *a)
+{
+	a->st.hw_missing++;
+	if (++a->hw_misses < HW_GIVE_UP) {
+		return;
+	}
+	a->hw_on = 0;
+	stamps_enable(a->ev_fd, 0);
+	snprintf(a->hw_why, sizeof(a->hw_why), "%s: gave no hardware TX stamp for %d Syncs in a "
+		 "row (%s): software stamps", a->ifname, HW_GIVE_UP, hwts_describe(a->hw));
+	pr_warn("PTP: %s", a->hw_why);
+}
+
 /* The stamps queued on the event socket: the one of the Sync in flight sends its Follow_Up. */
 static void read_stamps(struct aptp *a)
 {
@@ -346,11 +412,23 @@ static void read_stamps(struct aptp *a)
 		a->next_key = key + 1;
 		a->key_uncertain = 0;
 		clocks_track(a->clk);
+		if (a->hw_on && stamp_hw(a, ts)) {
+			continue;
+		}
+		if (!ts_to_ns(&ts->ts[0])) {
+			continue;
+		}
 		int64_t t = from_realtime(a, ts_to_ns(&ts->ts[0]));
-		int64_t delay = clock_ns(a->cfg.clock) - a->pend_sent;
 
-		if (delay > a->st.stamp_delay_max_ns) {
-			a->st.stamp_delay_max_ns = delay;
+		note_delay(a);
+		if (a->hw_on) {
+			/* the hardware stamp of the same Sync may follow: wait a little for it */
+			int64_t until = clock_ns(a->cfg.clock) + HW_WAIT_NS;
+
+			a->pend_sw = t;
+			a->pend_have_sw = 1;
+			a->pend_deadline = until < a->pend_deadline ? until : a->pend_deadline;
+			continue;
 		}
 		a->st.stamps_sw++;
 		send_follow_up(a, t);
@@ -383,6 +461,7 @@ static void send_sync(struct aptp *a, size_t i)
 	a->pend_seq = p->seq_sync++;
 	a->pend_key = a->next_key++;
 	a->pend_sw = t;
+	a->pend_have_sw = 0;
 	a->pend_sent = t;
 	a->pend_deadline = t + STAMP_WAIT_NS;
 	read_stamps(a);
@@ -436,7 +515,14 @@ int aptp_service(struct aptp *a, int64_t now, int64_t *next)
 	read_rx(a, a->ev_fd);
 	read_stamps(a);
 	if (a->pending && clock_ns(a->cfg.clock) >= a->pend_deadline) {
-		a->st.stamps_missing++;
+		if (a->hw_on) {
+			hw_missed(a);
+		}
+		if (a->pend_have_sw) {
+			a->st.stamps_sw++;
+		} else {
+			a->st.stamps_missing++;
+		}
 		send_follow_up(a, a->pend_sw);
 	}
 	for (size_t i = 0; i < a->npeers; i++) {
@@ -465,6 +551,11 @@ int aptp_service(struct aptp *a, int64_t now, int64_t *next)
 	return 0;
 }
 
+const char *aptp_hw_stamps(const struct aptp *a)
+{
+	return a->hw_why;
+}
+
 void aptp_get_stats(const struct aptp *a, struct aptp_stats *st)
 {
 	*st = a->st;
@@ -486,7 +577,10 @@ void aptp_report(const struct aptp *a, struct json *j)
 	json_uint(j, "announces", a->st.announces);
 	json_uint(j, "syncs", a->st.syncs);
 	json_uint(j, "follow_ups", a->st.follow_ups);
+	json_str(j, "hw_stamps", a->hw_on ? "on" : a->hw ? "gave up" : "off");
+	json_str(j, "hw", a->hw_why);
 	json_uint(j, "stamps_hw", a->st.stamps_hw);
+	json_uint(j, "hw_missing", a->st.hw_missing);
 	json_uint(j, "stamps_sw", a->st.stamps_sw);
 	json_uint(j, "stamps_missing", a->st.stamps_missing);
 	json_int(j, "stamp_delay_max_ns", a->st.stamp_delay_max_ns);
