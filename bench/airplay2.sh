@@ -8,6 +8,10 @@
 # Poly1305 + packetize vs ALAC + AES + packetize) and for the whole run.
 # usage: bench/airplay2.sh [SECONDS_PER_RUN (10)] [ROUNDS (3)] [extra send options]
 #   PROFILES="airplay2" bench/airplay2.sh 600 1: the 10-minute stream alone (its max and late)
+#   WITNESS=1: cyclictest (rt-tests) beside the runs, a SCHED_FIFO 79 thread on each CPU waking
+#   every 1 ms: its worst wake-up per CPU and how often it was over 5 ms, i.e. what the machine
+#   (a VM's host) did to any real-time thread, against the sender's own lateness (extra options
+#   go to send, e.g. --cpu 1 to put the pacer on one CPU)
 set -u
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -20,6 +24,14 @@ start_airplay2 BenchAP2 && start_airplay1_beside BenchAP1 || exit 1
 ffmpeg -v error -f lavfi -i "anoisesrc=d=$SECS:c=pink:r=44100:a=0.3:seed=3" -ac 2 -c:a pcm_s16le "$T/in.wav"
 OUT=${OUT_DIR:-$T/out}	# (OUT_DIR=DIR keeps the reports)
 mkdir -p "$OUT"
+if [ "${WITNESS:-0}" = 1 ]; then
+	command -v cyclictest >/dev/null || { echo "bench/airplay2.sh: WITNESS=1 needs cyclictest (rt-tests)" >&2; exit 1; }
+	nprof=$(wc -w <<<"${PROFILES:-raop airplay2}")
+	cyclictest -m -S -p 79 -i 1000 -D $((SECS * ROUNDS * nprof + 30)) -q -h 100000 \
+		--histfile="$OUT/witness.hist" >/dev/null 2>&1 &
+	WPID=$!
+	PIDS+=("$WPID")
+fi
 PROFILES=${PROFILES:-raop airplay2}
 for r in $(seq 1 "$ROUNDS"); do
 	for p in $PROFILES; do
@@ -40,6 +52,10 @@ if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
 			--profile $p --quiet --backend sleep --seconds 2 "$RX4:$port" "$T/in.wav" \
 			>/dev/null 2>"$OUT/cgall.$p.txt"
 	done
+fi
+if [ -n "${WPID:-}" ]; then
+	kill -INT "$WPID" 2>/dev/null
+	wait "$WPID" 2>/dev/null
 fi
 python3 - "$OUT" "$ROUNDS" "$PROFILES" <<'PY'
 import json, os, re, statistics, sys
@@ -67,6 +83,24 @@ for p, v in maxes.items():
     print(f"{p}: max departure error per round (us): " + ", ".join(f"{m:.0f} ({l} late of {n})" for m, l, n in v))
 if ratios:
     print("airplay2 / raop p99 per round: " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {med(ratios):.2f}")
+wh = f"{out}/witness.hist"
+if os.path.exists(wh):
+    over, mx = {}, []
+    for line in open(wh):
+        if line.startswith("# Max Latencies:"):
+            mx = [int(x) for x in line.split(":")[1].split()]
+        elif not line.startswith("#") and line.strip():
+            f = [int(x) for x in line.split()]
+            for cpu, n in enumerate(f[1:]):
+                if f[0] > 5000:
+                    over[cpu] = over.get(cpu, 0) + n
+    print("witness (cyclictest, SCHED_FIFO 79 on each CPU, 1 ms): worst wake-up per CPU (us): " +
+          ", ".join(f"CPU {i} {m}{'+' if m >= 100000 else ''}" for i, m in enumerate(mx)) +
+          "; wake-ups over 5 ms: " + ", ".join(f"CPU {i} {over.get(i, 0)}" for i in range(len(mx))))
+    for p in profiles:
+        for r in range(1, rounds + 1):
+            w = json.load(open(f"{out}/{p}.{r}.json"))["machine"]["wake_late_us"]
+            print(f"{p} round {r}: the pacer's own worst wake-up {w['max']:.0f} us (p99.9 {w['p999']:.0f})")
 for p in profiles:
     fn, fa = f"{out}/cg.{p}.txt", f"{out}/cgall.{p}.txt"
     if os.path.exists(fn):

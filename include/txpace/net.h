@@ -55,6 +55,13 @@ void net_set_port(struct net_addr *a, int port);
  * the AirPlay control and timing ports. @return the socket or a negative errno
  */
 int net_udp_ephemeral(const struct net_addr *local, uint16_t *port);
+/**
+ * A TCP connection to @dst within @timeout_ms; @setup (or NULL) is called on the socket before the
+ * connect (socket options). The socket is blocking when @nonblock is 0.
+ * @return the socket or a negative errno (-ETIMEDOUT)
+ */
+int net_tcp_connect(const struct net_addr *dst, int timeout_ms, void (*setup)(int fd, void *arg),
+		    void *arg, int nonblock);
 
 struct msghdr;
 /** @return the SO_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or now without one */

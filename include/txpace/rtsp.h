@@ -13,8 +13,9 @@
 #define RTSP_MAX_QUEUED 8
 
 struct rtsp_resp {
-	int status;
+	int status;		/* a request (rtsp_parse_request): 0 */
 	char reason[64];
+	char method[16], uri[128];	/* a request's; "" in a response */
 	size_t nhdr;
 	struct {
 		const char *name, *value;	/* NUL-terminated, inside the parse buffer */
@@ -29,6 +30,11 @@ struct rtsp_resp {
  *         an RTSP response, -E2BIG when it would exceed RTSP_MAX_MSG or RTSP_MAX_HEADERS
  */
 int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r);
+/**
+ * Parse one request at the start of @buf, as rtsp_parse() a response: "METHOD SP URI SP
+ * RTSP/1.x" (what a receiver sends on AirPlay 2's event connection). The same returns.
+ */
+int rtsp_parse_request(char *buf, size_t len, struct rtsp_resp *r);
 /** @return the value of header @name (case-insensitive), or NULL */
 const char *rtsp_header(const struct rtsp_resp *r, const char *name);
 

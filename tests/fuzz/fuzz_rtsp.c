@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the RTSP response parser (what an AirPlay receiver sends back): messages
- * back to back as the client takes them from its buffer, each one's CSeq read as it is matched.
+ * back to back as the client takes them from its buffer, each one's CSeq read as it is matched;
+ * then the same bytes as requests (what a receiver sends on AirPlay 2's event connection).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -10,16 +11,13 @@
 
 #include "txpace/rtsp.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void messages(const uint8_t *data, size_t size, int (*parse)(char *, size_t, struct rtsp_resp *))
 {
 	struct rtsp_resp r;
 	char *buf;
 	size_t off = 0;
 	int n;
 
-	if (size > RTSP_MAX_MSG) {
-		return 0;
-	}
 	buf = malloc(size + 1);
 	memcpy(buf, data, size);
 	buf[size] = 0;
@@ -31,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		n = 0;
 		for (len = left > 64 ? left - 64 : 0; len <= left; len++) {
-			n = rtsp_parse(m, len, &r);
+			n = parse(m, len, &r);
 			if (n != 0) {
 				break;
 			}
@@ -39,7 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n <= 0) {
 			break;
 		}
-		if ((size_t)n > len || r.body + r.body_len > (const uint8_t *)m + len) {
+		if ((size_t)n > len || r.body + r.body_len > (const uint8_t *)m + len ||
+		    strnlen(r.method, sizeof(r.method)) == sizeof(r.method) ||
+		    strnlen(r.uri, sizeof(r.uri)) == sizeof(r.uri) ||
+		    (parse == rtsp_parse_request && (!r.method[0] || !r.uri[0] || r.status))) {
 			abort();
 		}
 		for (size_t i = 0; i < r.nhdr; i++) {
@@ -55,5 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > RTSP_MAX_MSG) {
+		return 0;
+	}
+	messages(data, size, rtsp_parse);
+	messages(data, size, rtsp_parse_request);
 	return 0;
 }

@@ -371,7 +371,7 @@ restart_airplay2() {
 	# it announces itself on mDNS after it listens; a SETUP before that aborts it (an assertion
 	# in its avahi code), so wait for the announcement too
 	n=$(grep -c "successfully added" "$AP2_LOG" 2>/dev/null)
-	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u -vv >>"$AP2_OUT" 2>>"$AP2_LOG" &
+	nsenter -F -t "$RXP" -m -n "$AP2" -c "$T/ap2.conf" -u ${AP2_VERBOSE:--vv} >>"$AP2_OUT" 2>>"$AP2_LOG" &
 	AP2_PID=$!
 	PIDS+=("$AP2_PID")
 	for i in $(seq 1 200); do

@@ -6,7 +6,9 @@
 # PTP master and nqptp both want UDP 319/320), each with a private system bus and avahi-daemon.
 # Checked: discovery (list, --to choosing airplay2), transient pairing, encrypted RTSP, the PTP
 # master and anchors, output bit-exact to the source (compressed and escape ALAC), 1 % of the
-# audio dropped at the receiver and healed by resends, volume, the receiver dying mid-stream.
+# audio dropped at the receiver and healed by resends, volume, the receiver dying mid-stream,
+# the event connection (the receiver's updateInfo request decrypted and answered, our answer
+# decrypted by the receiver: its log at -vvv).
 . "$(dirname "$0")/lib.sh"
 for b in avahi-daemon dbus-daemon nft nsenter unshare ffmpeg; do
 	command -v $b >/dev/null || { fail "airplay2" "$b missing (scripts/install-deps.sh)"; exit 1; }
@@ -15,7 +17,8 @@ if ! AP2=$(shairport_bin AIRPLAY2) || ! command -v nqptp >/dev/null; then
 	skip "airplay2: real receiver" "no AirPlay 2 receiver on this machine (a shairport-sync whose -V says AirPlay2, with nqptp on PATH; not in Debian 12)"
 	exit 0
 fi
-start_airplay2 AP2Rx || { fail "airplay2" "the receiver did not start"; exit 1; }
+# -vvv: its log shows what it read on the event connection
+AP2_VERBOSE=-vvv start_airplay2 AP2Rx || { fail "airplay2" "the receiver did not start"; exit 1; }
 VERSION=$("$AP2" -V 2>&1 | head -n 1)
 pass "airplay2: real receiver $VERSION, nqptp $(nqptp -V 2>&1 | head -n 1)"
 
@@ -56,6 +59,13 @@ check "to_name: profile airplay2, transient pairing, PTP master ran, anchors eve
 		.airplay2.rtsp_frames_received > 0 and .airplay2.retransmits_missed == 0'
 check "receiver: took our clock as its PTP master (nqptp/shairport-sync log)" \
 	grep -q "set_ptp_anchor_info" "$AP2_LOG"
+check "events: txpace connected to the receiver's eventPort, decrypted its updateInfo (Events keys) and answered" \
+	jq_check "$T/to_name.json" '.airplay2.events.connected and .airplay2.events.requests >= 1 and
+		.airplay2.events.answered == .airplay2.events.requests and
+		.airplay2.events.last == "POST /command updateInfo" and .airplay2.events.ended == ""'
+check "events: the receiver accepted the connection and decrypted our answer (its log: RTSP/1.0 200 OK)" \
+	bash -c "grep -q 'ap2_event_receiver accepted a connection' '$AP2_LOG' &&
+		grep -A 3 'Packet Received on Event Port' '$AP2_LOG' | grep -q 'RTSP/1.0 200 OK'"
 
 # PIN pairing with the real receiver (its PIN is 3939 unless configured): txpace pair keeps its
 # key; the next stream pair-verifies with it (the receiver's log: pair-verify M1 and M3), and

@@ -66,6 +66,14 @@ check "plain: anchors once a second with our clock identity (the report's), the 
 check "plain: every packet decrypted, none missing, the report agrees" \
 	jq_check "$T/plain.sum" '.audio.failed == 0 and .audio.missing_after_resends == [] and
 		.audio.decrypted == .audio.packets_received'
+check "plain: the event connection: both of the peer's requests (Events keys) answered 200, its CSeq echoed" \
+	jq_check "$T/plain.sum" '.events.connected == 1 and .events.requests == 2 and .events.errors == [] and
+		(.events.answers | length) == 2 and all(.events.answers[]; startswith("RTSP/1.0 200 ")) and
+		(.events.answers[1] | split("\r\n") | index("CSeq: 7")) != null'
+check "plain: the report counts both (the last: POST /command, no body)" \
+	jq_check "$T/plain.json" '.airplay2.events.connected and .airplay2.events.requests == 2 and
+		.airplay2.events.answered == 2 and .airplay2.events.last == "POST /command" and
+		.airplay2.events.port > 0'
 
 peer loss --drop 0.03 --drop-seed 9
 send loss
@@ -183,4 +191,14 @@ check "buffered: receiver closes the data connection mid-stream: one line" one_l
 peer die --die-after 300
 send die
 check "receiver dies mid-stream: one line" one_line $rc "$T/die.err" "closed the RTSP connection"
+peer evgarbage --fault event-garbage
+send evgarbage
+check "receiver sends garbage on the event connection: the stream goes on (exit 0), bit for bit" \
+	test $rc -eq 0 -a -s "$T/evgarbage.pcm"
+[ $rc -eq 0 ] && check "event garbage: the output is still the source" peer_exact "$T/in.ref" "$T/evgarbage.pcm" 64
+check "event garbage: one warning that says the connection ended, and the report says why" \
+	bash -c "[ \$(grep -c . '$T/evgarbage.err') -eq 1 ] && grep -q \"event connection: .*the stream goes on without it\" '$T/evgarbage.err' &&
+		jq -e '.airplay2.events.ended != \"\" and .airplay2.events.answered == 0' '$T/evgarbage.json' >/dev/null"
+check "event garbage: txpace closed the event connection (the peer saw it)" \
+	jq_check "$T/evgarbage.sum" '.events.garbage_sent == 80 and .events.closed_by_sender'
 exit $FAILED

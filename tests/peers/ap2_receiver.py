@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ap2_proto as P  # noqa: E402
+import ap2_events as E  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
@@ -62,7 +63,8 @@ class State:
                     "follow_up_unmatched": 0, "sources": [], "offset_ns": None}
         self.last_sync = None
         self.offsets = []
-        self.events = {"connected": 0}
+        self.events = {"connected": 0, "requests": 0, "answers": [], "errors": [],
+                       "unexpected_bytes": 0}
         self.exit = None
         self.faults_applied = []
 
@@ -668,7 +670,8 @@ class Receiver:
                 c, _ = self.events.accept()
                 with self.st.lock:
                     self.st.events["connected"] += 1
-                threading.Thread(target=_drain, args=(c,), daemon=True).start()
+                threading.Thread(target=E.converse, args=(c, self.shared, self.args.fault,
+                                                          self.st.events), daemon=True).start()
             if self.rtsp not in r:
                 continue
             c, addr = self.rtsp.accept()
@@ -792,15 +795,6 @@ def _stamp(anc):
     return None
 
 
-def _drain(c):
-    try:
-        while c.recv(4096):
-            pass
-    except OSError:
-        pass
-    c.close()
-
-
 def _atomic(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
@@ -819,8 +813,9 @@ def main():
     ap.add_argument("--pin", default="3939", help="transient pair-setup PIN")
     ap.add_argument("--require-pin", action="store_true", help="answer 470 to transient M1")
     ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage",
-                                        "close-data"], default="none",
-                    help="close-data: close the buffered data connection after 100 records")
+                                        "close-data", "event-garbage"], default="none",
+                    help="close-data: close the buffered data connection after 100 records; "
+                    "event-garbage: 80 random bytes on the event connection")
     ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record",
                                            "setrateanchortime"],
                     default="setup", help="which request --fault garbage answers")

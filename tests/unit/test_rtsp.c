@@ -249,8 +249,42 @@ static void test_cseq(void)
 	CHECK_EQ(rtsp_resp_cseq(&r, &cseq), -EINVAL);
 }
 
+/* Requests (AirPlay 2's event connection): the request line, headers and body, and refusals. */
+static void test_request(void)
+{
+	struct rtsp_resp r;
+	char ok[] = "POST /command RTSP/1.0\r\nCSeq: 7\r\nContent-Length: 3\r\n\r\nabcGET";
+	char part[] = "POST /command RTSP/1.0\r\nContent-Length: 3\r\n\r\nab";
+	char resp[] = "RTSP/1.0 200 OK\r\n\r\n";
+	char lower[] = "post /command RTSP/1.0\r\n\r\n";
+	char nover[] = "POST /command\r\n\r\n";
+	char http[] = "POST /command HTTP/1.1\r\n\r\n";
+	char longm[] = "ABCDEFGHIJKLMNOPQ / RTSP/1.0\r\n\r\n";
+	char nouri[] = "POST  RTSP/1.0\r\n\r\n";
+
+	int okl = (int)strlen(ok);
+
+	/* the first message only: its header + 3 bytes of body, not the GET after it */
+	CHECK_EQ(rtsp_parse_request(ok, (size_t)okl, &r), okl - 3);
+	CHECK(!strcmp(r.method, "POST") && !strcmp(r.uri, "/command") && r.status == 0);
+	CHECK(rtsp_header(&r, "cseq") && !strcmp(rtsp_header(&r, "CSeq"), "7"));
+	CHECK_EQ(r.body_len, 3);
+	CHECK(!memcmp(r.body, "abc", 3));
+	CHECK_EQ(rtsp_parse_request(part, strlen(part), &r), 0);	/* body incomplete */
+	CHECK_EQ(rtsp_parse_request(part, 10, &r), 0);			/* head incomplete */
+	CHECK_EQ(rtsp_parse_request(resp, strlen(resp), &r), -EINVAL);	/* a response */
+	CHECK_EQ(rtsp_parse_request(lower, strlen(lower), &r), -EINVAL);
+	CHECK_EQ(rtsp_parse_request(nover, strlen(nover), &r), -EINVAL);
+	CHECK_EQ(rtsp_parse_request(http, strlen(http), &r), -EINVAL);
+	CHECK_EQ(rtsp_parse_request(longm, strlen(longm), &r), -EINVAL);	/* method > 15 */
+	CHECK_EQ(rtsp_parse_request(nouri, strlen(nouri), &r), -EINVAL);
+	/* and a response is still no request's business: rtsp_parse refuses a request */
+	CHECK_EQ(rtsp_parse(lower, strlen(lower), &r), -EINVAL);
+}
+
 int main(void)
 {
+	test_request();
 	test_cseq();
 	test_queue();
 	test_deadline();

@@ -80,37 +80,25 @@ static void set_opts(int fd, const struct profile_opts *o, int64_t latency_ns)
 	setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 }
 
+static void data_setup(int fd, void *arg)
+{
+	const struct profile_opts *o = arg;
+
+	set_opts(fd, o, o->latency_ns);
+}
+
 /* A TCP connection to the dataPort within the timeout, blocking afterwards (the pacer's send). */
 static int open_data(struct ap2 *a, const struct profile_opts *o, struct stream_desc *d,
 		     char *err, size_t errlen)
 {
-	int fd = socket(a->data_peer.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct pollfd p = { fd, POLLOUT, 0 };
-	int e = 0, rc;
+	int fd = net_tcp_connect(&a->data_peer, (int)a->timeout_ms, data_setup, (void *)o, 0), e = 0;
 	socklen_t el = sizeof(e);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the audio data connection: %s", strerror(errno));
-		return -errno;
-	}
-	set_opts(fd, o, o->latency_ns);
-	rc = connect(fd, (struct sockaddr *)&a->data_peer.ss, a->data_peer.len);
-	if (rc && errno == EINPROGRESS) {
-		rc = poll(&p, 1, (int)a->timeout_ms) == 1 ? 0 : -1;
-		errno = rc ? ETIMEDOUT : 0;
-		if (!rc && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) || e)) {
-			rc = -1;
-			errno = e ? e : errno;
-		}
-	}
-	if (rc) {
-		rc = -errno;
 		snprintf(err, errlen, "cannot connect to %s's audio data port %u: %s", a->rname,
-			 net_port(&a->data_peer), strerror(-rc));
-		close(fd);
-		return rc;
+			 net_port(&a->data_peer), strerror(-fd));
+		return fd;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	/* what the kernel granted (it reports twice the payload room; without CAP_NET_ADMIN
 	 * SO_SNDBUF is capped by net.core.wmem_max) */
 	el = sizeof(e);
@@ -242,7 +230,7 @@ static int buf_poll_fds(void *priv, struct pollfd *pfd, int max)
 	}
 	pfd[0] = (struct pollfd){ a->data_fd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ rtsp_fd(a->rtsp), rtsp_events(a->rtsp), 0 };
-	return 2 + aptp_poll_fds(a->ptp, pfd + 2, max - 2);
+	return 2 + ap2_bg_poll_fds(a, pfd + 2, max - 2);
 }
 
 /*

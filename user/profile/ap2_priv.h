@@ -31,6 +31,20 @@ enum ap2_pairing { AP2_PAIR_TRANSIENT, AP2_PAIR_VERIFY };
 /* POST /feedback, the keep-alive OwnTone sends (shairport-sync has no watchdog on it) */
 #define AP2_FEEDBACK_NS (2 * NSEC_PER_SEC)
 
+/* The event connection (ap2_events.c) */
+#define AP2_EV_MAX 16384	/* decrypted bytes of requests held at most */
+struct ap2_events {
+	int fd;			/* -1: not connected, or ended */
+	struct hapsec *sec;	/* Events-Salt keys, made with the RTSP channel's */
+	uint8_t in[AP2_EV_MAX];	/* decrypted bytes not yet a whole request */
+	size_t len;
+	uint16_t port;
+	int connected;		/* it was connected */
+	uint64_t requests, answered;
+	char last[96];		/* the last request: "POST /command updateInfo" */
+	char ended[200];	/* why it ended ("" while open or never opened) */
+};
+
 struct ap2 {
 	const txp_stop_flag *stop;
 	struct rtsp *rtsp;
@@ -68,6 +82,7 @@ struct ap2 {
 	int first_anchor;		/* the next anchor is the first of a (re)start */
 	int paused, flush_acked;
 	uint64_t anchors, feedbacks, packets, payload_bytes, flushes;
+	struct ap2_events ev;
 };
 
 /* profile_airplay2.c, shared with the buffered profile (ap2_buffered.c) */
@@ -118,6 +133,20 @@ int ap2_rtsp_failed(struct ap2 *a, int rc, char *err, size_t errlen);
 int64_t ap2_to_ptp_clock(const struct ap2 *a);
 /** Serve the PTP master (@now CLOCK_MONOTONIC); @next lowered to when it wants to run again. */
 int ap2_ptp_service(struct ap2 *a, int64_t now, int64_t *next, char *err, size_t errlen);
+/** The PTP master's and the event connection's descriptors. @return how many (<= @max) */
+int ap2_bg_poll_fds(struct ap2 *a, struct pollfd *pfd, int max);
+
+/* ap2_events.c: the event connection, which the receiver opens requests on */
+
+/** The connection's keys from the pairing's @secret (as the RTSP channel's). */
+int ap2_events_keys(struct ap2 *a, const uint8_t *secret, size_t len, char *err, size_t errlen);
+/** Connect to the receiver's eventPort @port (SETUP's answer); a failure is a warning. */
+void ap2_events_open(struct ap2 *a, uint16_t port);
+/** Read what came, answer every whole request (200); an undecryptable or garbled one ends it. */
+void ap2_events_service(struct ap2 *a);
+void ap2_events_close(struct ap2 *a);
+void ap2_events_report(const struct ap2 *a, struct json *j);
+
 /** Serve the PTP master and the RTSP connection until @until (or its answer, with @done). */
 int ap2_wait(struct ap2 *a, int64_t until, const int *done, char *err, size_t errlen);
 

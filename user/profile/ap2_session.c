@@ -48,11 +48,22 @@ int64_t ap2_to_ptp_clock(const struct ap2 *a)
 	return a->ptp_rt ? clock_ns(CLOCK_REALTIME) - mono_ns() : 0;
 }
 
+int ap2_bg_poll_fds(struct ap2 *a, struct pollfd *pfd, int max)
+{
+	int n = aptp_poll_fds(a->ptp, pfd, max);
+
+	if (a->ev.fd >= 0 && n < max) {
+		pfd[n++] = (struct pollfd){ a->ev.fd, POLLIN, 0 };
+	}
+	return n;
+}
+
 int ap2_ptp_service(struct ap2 *a, int64_t now, int64_t *next, char *err, size_t errlen)
 {
 	int64_t off = ap2_to_ptp_clock(a), n = INT64_MAX;
 	int rc = aptp_service(a->ptp, now + off, &n);
 
+	ap2_events_service(a);
 	if (rc) {
 		snprintf(err, errlen, "PTP master: %s", strerror(-rc));
 		return rc;
@@ -66,7 +77,7 @@ int ap2_ptp_service(struct ap2 *a, int64_t now, int64_t *next, char *err, size_t
 int ap2_wait(struct ap2 *a, int64_t until, const int *done, char *err, size_t errlen)
 {
 	while (!(done && *done)) {
-		struct pollfd pfd[4];
+		struct pollfd pfd[5];
 		int64_t now = mono_ns(), next = until, ptp_next = INT64_MAX, dl;
 		int n = 0, rc;
 
@@ -79,7 +90,7 @@ int ap2_wait(struct ap2 *a, int64_t until, const int *done, char *err, size_t er
 				return rc;
 			}
 			next = ptp_next < next ? ptp_next : next;
-			n = aptp_poll_fds(a->ptp, pfd, 3);
+			n = ap2_bg_poll_fds(a, pfd, 3);
 		}
 		dl = rtsp_deadline(a->rtsp);
 		next = dl < next ? dl : next;
@@ -355,6 +366,10 @@ static int start_cipher(struct ap2 *a, uint8_t *secret, size_t slen, char *err, 
 {
 	hapsec_free(a->sec);
 	a->sec = hapsec_new(secret, slen, HAPSEC_CONTROL, HAPSEC_CONTROLLER, err, errlen);
+	if (a->sec && ap2_events_keys(a, secret, slen, err, errlen)) {
+		hapsec_free(a->sec);
+		a->sec = NULL;
+	}
 	aead_wipe(secret, 64);
 	if (!a->sec) {
 		return -EIO;
@@ -529,6 +544,7 @@ static int setup_session(struct ap2 *a, const struct profile_opts *o, char *err,
 		return rc;
 	}
 	a->event_port = rep.event_port;
+	ap2_events_open(a, rep.event_port);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ void ap2_close(void *priv)
 	if (!a) {
 		return;
 	}
+	ap2_events_close(a);
 	rtsp_close(a->rtsp);
 	hapsec_free(a->sec);
 	aptp_free(a->ptp);
@@ -52,6 +53,7 @@ struct ap2 *ap2_new(const struct profile_opts *o)
 	a->stop = o->stop;
 	a->ctl_fd = -1;
 	a->data_fd = -1;
+	a->ev.fd = -1;
 	a->timeout_ms = o->timeout_ms;
 	a->pair_dir = o->pair_dir;
 	a->first_anchor = 1;
@@ -188,7 +190,7 @@ static int ap2_poll_fds(void *priv, struct pollfd *pfd, int max)
 	}
 	pfd[0] = (struct pollfd){ a->ctl_fd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ rtsp_fd(a->rtsp), rtsp_events(a->rtsp), 0 };
-	n = aptp_poll_fds(a->ptp, pfd + 2, max - 2);
+	n = ap2_bg_poll_fds(a, pfd + 2, max - 2);
 	return 2 + n;
 }
 
@@ -396,6 +398,7 @@ void ap2_report(void *priv, struct json *j)
 	if (!a->buffered) {
 		rtx_report(&a->rtx, j);
 	}
+	ap2_events_report(a, j);
 	aptp_report(a->ptp, j);
 	json_end(j, '}');
 }

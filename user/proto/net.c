@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "txpace/clock.h"
@@ -306,5 +309,37 @@ int net_udp_ephemeral(const struct net_addr *local, uint16_t *port)
 		return e;
 	}
 	*port = net_port(&a);
+	return fd;
+}
+
+int net_tcp_connect(const struct net_addr *dst, int timeout_ms, void (*setup)(int fd, void *arg),
+		    void *arg, int nonblock)
+{
+	int fd = socket(dst->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), e = 0;
+	struct pollfd p = { fd, POLLOUT, 0 };
+	socklen_t el = sizeof(e);
+
+	if (fd < 0) {
+		return -errno;
+	}
+	if (setup) {
+		setup(fd, arg);
+	}
+	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len)) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+		} else if (poll(&p, 1, timeout_ms) != 1) {
+			e = ETIMEDOUT;
+		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el)) {
+			e = errno;
+		}
+	}
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	if (!nonblock) {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	}
 	return fd;
 }

@@ -52,7 +52,30 @@ static char *find_crlf(char *p, char *end)
 }
 
 /* Never modifies @buf unless it returns a complete message. */
-int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
+/* "METHOD SP URI SP RTSP/1.x" from @p to @eol into @r. @return 0 or -EINVAL */
+static int request_line(const char *p, const char *eol, struct rtsp_resp *r)
+{
+	const char *sp1 = memchr(p, ' ', (size_t)(eol - p)), *sp2;
+
+	if (!sp1 || sp1 == p || (size_t)(sp1 - p) >= sizeof(r->method)) {
+		return -EINVAL;
+	}
+	for (const char *c = p; c < sp1; c++) {
+		if (!((*c >= 'A' && *c <= 'Z') || *c == '_' || *c == '-')) {
+			return -EINVAL;
+		}
+	}
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1 || (size_t)(sp2 - sp1 - 1) >= sizeof(r->uri) ||
+	    eol - sp2 - 1 != 8 || strncmp(sp2 + 1, "RTSP/1.", 7) || sp2[8] < '0' || sp2[8] > '9') {
+		return -EINVAL;
+	}
+	memcpy(r->method, p, (size_t)(sp1 - p));
+	memcpy(r->uri, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+	return 0;
+}
+
+static int parse_msg(char *buf, size_t len, struct rtsp_resp *r, int request)
 {
 	char *end = buf + len, *p = buf, *eol, *hdr_end = NULL;
 	long clen = 0;
@@ -65,7 +88,10 @@ int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
 		}
 	}
 	if (!hdr_end) {
-		if (len >= 8 && strncmp(buf, "RTSP/1.", 7) != 0) {
+		if (!request && len >= 8 && strncmp(buf, "RTSP/1.", 7) != 0) {
+			return -EINVAL;
+		}
+		if (request && len >= 1 && (buf[0] < 'A' || buf[0] > 'Z')) {
 			return -EINVAL;
 		}
 		return len >= RTSP_MAX_MSG ? -E2BIG : 0;
@@ -99,6 +125,12 @@ int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
 	/* second pass: split the header lines in place */
 	memset(r, 0, sizeof(*r));
 	eol = find_crlf(p, end);
+	if (request) {
+		if (request_line(p, eol, r)) {
+			return -EINVAL;
+		}
+		goto headers;
+	}
 	/* status line: RTSP/1.0 SP 3DIGIT SP reason */
 	if (eol - p < 12 || strncmp(p, "RTSP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' ||
 	    p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
@@ -114,6 +146,7 @@ int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
 		}
 		memcpy(r->reason, p + 13, n);
 	}
+headers:
 	for (p = eol + 2; p < hdr_end; p = eol + 2) {
 		char *colon, *v;
 
@@ -139,6 +172,16 @@ int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
 	r->body = (const uint8_t *)buf + hlen;
 	r->body_len = (size_t)clen;
 	return (int)(hlen + (size_t)clen);
+}
+
+int rtsp_parse(char *buf, size_t len, struct rtsp_resp *r)
+{
+	return parse_msg(buf, len, r, 0);
+}
+
+int rtsp_parse_request(char *buf, size_t len, struct rtsp_resp *r)
+{
+	return parse_msg(buf, len, r, 1);
 }
 
 const char *rtsp_header(const struct rtsp_resp *r, const char *name)
