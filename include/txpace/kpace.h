@@ -27,7 +27,8 @@ struct kpace_cfg {
 	uint32_t fq_horizon_us;		/* 0: chosen from the lead */
 	int32_t etf_delta_ns;
 	int powersave_off;		/* Wi-Fi: turn power save off for the stream (nl80211) */
-	int untimed;			/* the stream's session also sends without launch times here */
+	/* what the stream's session also sends without launch times here ("RTSP and PTP"), or NULL */
+	const char *untimed;
 };
 
 struct kpace;

@@ -70,10 +70,12 @@ struct profile_ops {
 	 */
 	unsigned tail_packets;
 	/*
-	 * 1: the session also sends packets without a launch time on the same link (RTSP over
-	 * TCP, PTP, timing replies, resends), which a root etf qdisc would drop
+	 * What the session also sends without a launch time on the same link, which a root etf
+	 * qdisc would drop ("RTSP and PTP"), NULL: nothing; @untimed_for (when set) says it for
+	 * the stream's options instead (aes67: SAP, unless --sap-interval 0)
 	 */
-	unsigned untimed_traffic;
+	const char *untimed_traffic;
+	const char *(*untimed_for)(const struct profile_opts *o);
 	/* seconds of sent packets kept for the receiver's retransmit requests (0: none kept) */
 	unsigned history_s;
 	/** Connect/negotiate; fill @d. @return private state, or NULL with a one-line reason */

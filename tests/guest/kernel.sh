@@ -157,6 +157,9 @@ jq -s '.[0].packets + .[1].dropped + .[1].txtime_missed == 2000 and .[0].duplica
 	fail "etf: every packet arrived or was reported dropped by etf" "$(jq -c '{packets,lost}' "$T/etf.rx")"
 snap >"$T/after-etf"
 cmp -s "$T/before" "$T/after-etf" && pass "etf: restored exactly" || fail "etf: restored exactly"
+grep -q "one TX queue: etf is its root qdisc while the stream runs and drops every other packet" "$T/etf.err" &&
+	pass "etf on a one-queue veth: a warning that it drops everything else sent there" ||
+	fail "etf on a one-queue veth: a warning that it drops everything else sent there" "$(cat "$T/etf.err")"
 
 # etf drops packets that are late at enqueue, and txpace reports them: stop the sender for
 # 300 ms mid-stream (its lead is 20 ms), so the packets it hands over afterwards are late.
@@ -284,6 +287,18 @@ for b in edt etf; do
 		"$T/a-$b.rx" "$T/a-$b.json" | grep -q true && pass "aes67 via $b: every packet arrived or was reported dropped" ||
 		fail "aes67 via $b: every packet arrived or was reported dropped" "$(jq -c '{packets,lost}' "$T/a-$b.rx")"
 done
+
+# AES67 with SAP (its default) sends announcements without a launch time on the stream's link:
+# on a one-queue link etf would drop them, so it is refused before anything changes
+ip netns exec tx $TXPACE send --quiet --profile aes67 --backend etf --seconds 1 --iface v_tx \
+	239.69.0.1 tone:440 2>"$T/a-sap.err"
+rc=$?
+# (besides the warning that no ptp4l runs here)
+[ $rc -eq 1 ] && [ "$(grep -c 'error:' "$T/a-sap.err")" -eq 1 ] && grep -q "error: .*one TX queue.*SAP announcements" "$T/a-sap.err" &&
+	pass "aes67 with SAP via etf on a one-queue link: refused in one error line naming SAP" ||
+	fail "aes67 with SAP via etf on a one-queue link: refused in one error line naming SAP" "rc $rc: $(cat "$T/a-sap.err")"
+snap >"$T/after-sap"
+cmp -s "$T/before" "$T/after-sap" && pass "aes67 with SAP via etf: nothing changed" || fail "aes67 with SAP via etf: nothing changed"
 
 # --calibrate: every backend measured for a second over its own throwaway veth pair
 $TXPACE probe --calibrate --seconds 1 --json >"$T/cal.json" 2>"$T/cal.err"

@@ -154,8 +154,13 @@ static int read_link(struct kpace *k, char *err, size_t errlen)
 		/* etf drops what carries no launch time; with one queue there is no other class */
 		return kpace_fail(err, errlen, -EOPNOTSUPP, "%s has one TX queue: etf would be its "
 				  "root qdisc and drop every packet without a launch time, this "
-				  "session's RTSP and PTP too; use --backend edt, or a NIC with several "
-				  "TX queues (mqprio + etf)", k->ifname);
+				  "session's %s too; use --backend edt, or a NIC with several TX queues "
+				  "(mqprio + etf)", k->ifname, k->cfg.untimed);
+	}
+	if (k->cfg.qdisc == KPACE_QDISC_ETF && k->tx_queues == 1) {
+		pr_warn("%s has one TX queue: etf is its root qdisc while the stream runs and drops "
+			"every other packet sent on it (ARP, ptp4l, ssh: nothing else has a launch "
+			"time); a NIC with several TX queues gets mqprio + etf instead", k->ifname);
 	}
 	return 0;
 }

@@ -71,7 +71,8 @@ static int kernel_setup(struct stream *s, char *err, size_t errlen)
 		.ifname = o->p.iface, .ptime_ns = sched_ptime_ns(&s->sched), .lead_ns = o->lead_ns,
 		.grace_ns = o->grace_ns, .fq_horizon_us = (uint32_t)(o->fq_horizon_ns / 1000),
 		.etf_delta_ns = (int32_t)o->etf_delta_ns, .watch = o->watch, .powersave_off = !o->keep_powersave,
-		.untimed = (int)o->profile->untimed_traffic,
+		.untimed = o->profile->untimed_for ? o->profile->untimed_for(&o->p)
+						   : o->profile->untimed_traffic,
 	};
 	int kernel, ps;
 

@@ -423,7 +423,7 @@ void ap2_summary(void *priv, FILE *f)
 const struct profile_ops profile_airplay2 = {
 	.name = "airplay2",
 	.tail_packets = AP_TAIL_PACKETS,
-	.untimed_traffic = 1,	/* RTSP, PTP, anchors, resends, feedback */
+	.untimed_traffic = "RTSP, PTP, anchors and resends",
 	.history_s = 2,
 	.open = ap2_open,
 	.packetize = ap2_packetize,

@@ -402,7 +402,7 @@ static void raop_summary(void *priv, FILE *f)
 const struct profile_ops profile_raop = {
 	.name = "raop",
 	.tail_packets = AP_TAIL_PACKETS,
-	.untimed_traffic = 1,	/* RTSP, timing replies, syncs, resends */
+	.untimed_traffic = "RTSP, timing replies, syncs and resends",
 	.history_s = 2,		/* RAOP receivers ask for up to 2 s back */
 	.open = raop_open,
 	.packetize = raop_packetize,

@@ -460,8 +460,15 @@ const struct profile_ops profile_rtp = {
 	.close = rtp_close,
 };
 
+/* SAP goes out on the stream's interface without a launch time */
+static const char *aes67_untimed(const struct profile_opts *o)
+{
+	return o->sap_interval_ns ? "SAP announcements (--sap-interval 0: none)" : NULL;
+}
+
 const struct profile_ops profile_aes67 = {
 	.name = "aes67",
+	.untimed_for = aes67_untimed,
 	.open = aes67_open,
 	.packetize = rtp_packetize,
 	.start = aes67_start,
