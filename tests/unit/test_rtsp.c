@@ -261,6 +261,7 @@ static void test_request(void)
 	char http[] = "POST /command HTTP/1.1\r\n\r\n";
 	char longm[] = "ABCDEFGHIJKLMNOPQ / RTSP/1.0\r\n\r\n";
 	char nouri[] = "POST  RTSP/1.0\r\n\r\n";
+	char ctluri[] = "POST /a\001b RTSP/1.0\r\n\r\n";
 
 	int okl = (int)strlen(ok);
 
@@ -278,6 +279,7 @@ static void test_request(void)
 	CHECK_EQ(rtsp_parse_request(http, strlen(http), &r), -EINVAL);
 	CHECK_EQ(rtsp_parse_request(longm, strlen(longm), &r), -EINVAL);	/* method > 15 */
 	CHECK_EQ(rtsp_parse_request(nouri, strlen(nouri), &r), -EINVAL);
+	CHECK_EQ(rtsp_parse_request(ctluri, strlen(ctluri), &r), -EINVAL);
 	/* and a response is still no request's business: rtsp_parse refuses a request */
 	CHECK_EQ(rtsp_parse(lower, strlen(lower), &r), -EINVAL);
 }

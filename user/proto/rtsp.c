@@ -70,6 +70,11 @@ static int request_line(const char *p, const char *eol, struct rtsp_resp *r)
 	    eol - sp2 - 1 != 8 || strncmp(sp2 + 1, "RTSP/1.", 7) || sp2[8] < '0' || sp2[8] > '9') {
 		return -EINVAL;
 	}
+	for (const char *c = sp1 + 1; c < sp2; c++) {
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f) {
+			return -EINVAL;	/* a URI is printable ASCII (RFC 3986) */
+		}
+	}
 	memcpy(r->method, p, (size_t)(sp1 - p));
 	memcpy(r->uri, sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	return 0;
