@@ -6,9 +6,9 @@ but with salt Events-Salt, the receiver writing with Events-Write-Encryption-Key
 with Events-Read-Encryption-Key, and waits for each answer. As shairport-sync does, a POST
 /command with a binary-plist updateInfo comes at once; then a second request with a CSeq, whose
 answer must echo it."""
-import os
 import plistlib
 import socket
+import struct
 
 import ap2_proto as P
 
@@ -42,7 +42,9 @@ def converse(c, shared, fault, rec):
             rec["errors"].append("event connection before pairing")
             return
         if fault == "event-garbage":
-            c.sendall(os.urandom(80))
+            # a frame that says 60 bytes and comes whole (2 + 60 + 16 of 80) but does not
+            # authenticate (random bytes would sometimes say more than 80 and just wait)
+            c.sendall(struct.pack("<H", 60) + bytes(range(78)))
             rec["garbage_sent"] = 80
             c.settimeout(5.0)
             rec["closed_by_sender"] = c.recv(4096) == b""

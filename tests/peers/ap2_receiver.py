@@ -528,7 +528,7 @@ def main():
     ap.add_argument("--fault", choices=["none", "refuse-pairing", "empty-setup", "garbage",
                                         "close-data", "event-garbage"], default="none",
                     help="close-data: close the buffered data connection after 100 records; "
-                    "event-garbage: 80 random bytes on the event connection")
+                    "event-garbage: 80 bytes on the event connection, a frame that does not authenticate")
     ap.add_argument("--fault-on", choices=["info", "pair-setup", "setup", "record",
                                            "setrateanchortime"],
                     default="setup", help="which request --fault garbage answers")
