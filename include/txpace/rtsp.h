@@ -103,6 +103,8 @@ int rtsp_service(struct rtsp *c);
 const char *rtsp_inflight(const struct rtsp *c);
 /** @return requests sent or queued and not yet answered */
 unsigned rtsp_pending(const struct rtsp *c);
+/** The CSeq the next request gets (its head: "METHOD URI RTSP/1.0", CSeq, the common headers). */
+unsigned rtsp_next_cseq(const struct rtsp *c);
 /** @return when the request in flight times out (CLOCK_MONOTONIC ns), or INT64_MAX */
 int64_t rtsp_deadline(const struct rtsp *c);
 /**

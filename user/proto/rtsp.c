@@ -304,6 +304,11 @@ unsigned rtsp_pending(const struct rtsp *c)
 	return c->count;
 }
 
+unsigned rtsp_next_cseq(const struct rtsp *c)
+{
+	return c->cseq + 1;
+}
+
 int64_t rtsp_deadline(const struct rtsp *c)
 {
 	return c->inflight ? c->q[c->head].deadline : INT64_MAX;
