@@ -112,7 +112,9 @@ acc.on("listening", (p) => console.log("listening " + p));
 acc.publish({ username: "AA:BB:CC:DD:EE:01", pincode: pin, port: Number(port),
 	      category: hap.Categories.OTHER, advertiser: "bonjour-hap" });
 JS
-in_tx node "$T/acc.js" "$T/persist" $PORT $PIN >"$T/acc.log" 2>&1 &
+# (ip netns exec itself, not the in_tx function: a function in the background is a subshell,
+# and killing its PID at teardown left node running)
+ip netns exec "$NS_TX" node "$T/acc.js" "$T/persist" $PORT $PIN >"$T/acc.log" 2>&1 &
 PIDS+=($!)
 if ! wait_grep "$T/acc.log" "^listening $PORT"; then
 	fail pair "the HAP-NodeJS accessory did not start: $(tail -n 3 "$T/acc.log")"
