@@ -14,7 +14,6 @@
 # bit-exact, none early, none missed.
 . "$(dirname "$0")/lib.sh"
 GUEST=$TOP/scripts/guest.sh
-PEER="$(dirname "$0")/../peers/ap2_receiver.py"
 
 for b in qemu-system-x86_64 busybox jq ffmpeg; do
 	if ! command -v $b >/dev/null && [ ! -x /bin/$b ]; then
@@ -25,24 +24,9 @@ done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ fail "guest airplay2" "python3-cryptography missing (scripts/install-deps.sh)"; exit 1; }
 guest_prepare "guest airplay2"
-ffmpeg -v error -f lavfi -i "anoisesrc=d=3:c=pink:r=44100:a=0.3:seed=17" -ac 2 -c:a pcm_s16le "$T/in.wav"
-ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
-# the guest gets files under the repository at the same relative path (its /tmp is a tmpfs)
-SRC=$TOP/build/tests/guest-ap2.wav
-mkdir -p "$TOP/build/tests" && cp "$T/in.wav" "$SRC" && trap 'rm -f "$SRC"; teardown' EXIT
-
-# the peers and qemu in a namespace of their own (only its loopback: qemu's user-mode network
-# reaches 127.0.0.1 there as 10.0.2.2)
-ip netns add "$NS_RX" && ip -n "$NS_RX" link set lo up || { fail "guest airplay2" "no namespace"; exit 1; }
-i=0
-for b in edt etf etf-mq; do
-	ip netns exec "$NS_RX" python3 "$PEER" --once --bind 127.0.0.1 --port $((7000 + i)) \
-		--ptp-bind 127.0.0.1 --ptp-event-port $((10319 + 2 * i)) --ptp-general-port $((10320 + 2 * i)) \
-		--pcm "$T/$b.pcm" --summary "$T/$b.sum" 2>"$T/$b.peer" &
-	PIDS+=("$!")
-	wait_grep "$T/$b.peer" "listening on RTSP" || { fail "guest airplay2" "the $b peer did not start"; exit 1; }
-	i=$((i + 1))
-done
+guest_source guest-ap2 17
+# the peers and qemu in a namespace of their own
+guest_ap2_peers "guest airplay2" edt etf etf-mq || exit 1
 ip netns exec "$NS_RX" "$GUEST" run --net --modules "act_nat cls_matchall" --timeout 400 "$TOP/tests/guest/airplay2.sh" "$TXPACE" \
 	"$(command -v jq)" "$SRC" >"$T/guest.log" 2>&1
 rc=$?

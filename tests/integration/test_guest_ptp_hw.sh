@@ -12,7 +12,6 @@
 # and never delivers one: txpace says so and goes on with software stamps).
 . "$(dirname "$0")/lib.sh"
 GUEST=$TOP/scripts/guest.sh
-PEER="$(dirname "$0")/../peers/ap2_receiver.py"
 export TXPACE_GUEST_CACHE=${TXPACE_WIFI_CACHE:-/var/cache/txpace-guest-full}
 export TXPACE_GUEST_MODULES="e1000e"
 N="ptp hw"
@@ -27,19 +26,8 @@ done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ fail "$N" "python3-cryptography missing (scripts/install-deps.sh)"; exit 1; }
 full_guest_prepare "$N"
-ffmpeg -v error -f lavfi -i "anoisesrc=d=3:c=pink:r=44100:a=0.3:seed=19" -ac 2 -c:a pcm_s16le "$T/in.wav"
-ffmpeg -v error -i "$T/in.wav" -f s16le "$T/in.ref"
-SRC=$TOP/build/tests/guest-ptp.wav
-mkdir -p "$TOP/build/tests" && cp "$T/in.wav" "$SRC" && trap 'rm -f "$SRC"; teardown' EXIT
-
-ip netns add "$NS_RX" && ip -n "$NS_RX" link set lo up || { fail "$N" "no namespace"; exit 1; }
-for i in 0 1 2; do
-	ip netns exec "$NS_RX" python3 "$PEER" --once --bind 127.0.0.1 --port $((7000 + i)) \
-		--ptp-bind 127.0.0.1 --ptp-event-port $((11319 + 2 * i)) --ptp-general-port $((11320 + 2 * i)) \
-		--pcm "$T/s$i.pcm" --summary "$T/s$i.sum" 2>"$T/s$i.peer" &
-	PIDS+=("$!")
-	wait_grep "$T/s$i.peer" "listening on RTSP" || { fail "$N" "peer $i did not start"; exit 1; }
-done
+guest_source guest-ptp 19
+guest_ap2_peers "$N" edt on kill || exit 1
 ip netns exec "$NS_RX" "$GUEST" run --nic e1000e --timeout 400 "$TOP/tests/guest/ptp_hw.sh" \
 	"$TXPACE" "$(command -v jq)" "$(command -v hwstamp_ctl)" "$(command -v phc_ctl)" \
 	"$TOP/build/drivers/hwstamp_probe" "$SRC" >"$T/guest.log" 2>&1
@@ -59,7 +47,7 @@ check "txpace turned it on for the stream" test "$(val HW during-edt)" = 1
 check "and back off after it, no journal left ($(val STATE after-edt))" \
 	test "$(val HW after-edt)" = 0 -a -z "$(val STATE after-edt | tr -d ' ')"
 if [ "$(report edt)" = 0 ]; then
-	check "edt stream: the peer's output is the source, bit for bit" peer_exact "$T/in.ref" "$T/s0.pcm"
+	check "edt stream: the peer's output is the source, bit for bit" peer_exact "$T/in.ref" "$T/edt.pcm"
 	check "edt stream: every packet sent, none early" \
 		jq_check "$T/edt.json" '.complete and .sent == .packets and .early == 0 and .send_errors == 0'
 	check "every Sync got its Follow_Up, each with the hardware or the software stamp or the time before it" \

@@ -225,8 +225,9 @@ const struct caps_doc caps_docs[] = {
 	{ CAP_NET_ADMIN, "send --backend edt|etf, --watch, Wi-Fi power save, AirPlay 2's hardware "
 	  "PTP stamps; cleanup; demo; probe --calibrate: change the root qdisc, clsact and its "
 	  "filter, SO_TXTIME on CLOCK_TAI (etf), power save (nl80211), the NIC's TX timestamping "
-	  "(SIOCSHWTSTAMP; without it AirPlay 2 uses software stamps). Kept permitted but not effective while the stream runs, raised to "
-	  "restore the interface (and to re-attach a removed qdisc)." },
+	  "(SIOCSHWTSTAMP; without it AirPlay 2 uses software stamps). Kept permitted but not "
+	  "effective while the stream runs, raised to restore the interface (and to re-attach a "
+	  "removed qdisc)." },
 	{ CAP_BPF, "send --backend edt (BPF stamps), --watch; probe --calibrate: load the egress "
 	  "program, the deadline watchdog and their maps. Dropped after set-up." },
 	{ CAP_PERFMON, "--watch: load and attach the driver hand-off tracepoint program. Dropped "

@@ -151,7 +151,6 @@ struct hwts *hwts_open(const char *ifname, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	h->phc_fd = -1;
 	h->extended = 1;
 	snprintf(dev, sizeof(dev), "/dev/ptp%d", phc);
 	h->phc_fd = open(dev, O_RDONLY | O_CLOEXEC);

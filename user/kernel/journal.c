@@ -512,7 +512,6 @@ int kpace_cleanup(const char *ifname, kpace_say_fn *say, void *arg)
 		key[l - 6] = 0;
 		if (ifname) {
 			char want[64];
-
 			size_t wl;
 
 			state_key(ifname, want, sizeof(want));

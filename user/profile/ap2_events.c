@@ -96,12 +96,9 @@ static void requests(struct ap2 *a)
 {
 	while (a->ev.len && a->ev.fd >= 0) {
 		struct rtsp_resp q;
-		char copy[AP2_EV_MAX];
-		int n;
+		/* (the parser splits the header lines in place only of a whole request: consumed) */
+		int n = rtsp_parse_request((char *)a->ev.in, a->ev.len, &q);
 
-		/* (the parser splits header lines in place: parse a copy, keep the buffer) */
-		memcpy(copy, a->ev.in, a->ev.len);
-		n = rtsp_parse_request(copy, a->ev.len, &q);
 		if (n == 0) {
 			return;
 		}

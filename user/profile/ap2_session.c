@@ -358,12 +358,6 @@ static int pair_transient(struct ap2 *a, const struct pair_transport *t, char *e
 }
 
 /*
- * After pair-verify HomeKit receivers encrypt; shairport-sync 5.2.1 does not (it sets its
- * cipher up after transient pair-setup only) and answers our first encrypted request in the
- * clear. Asked once (OPTIONS): a clear answer means a new connection and transient pairing,
- * where the receiver offers it.
- */
-/*
  * The probe's padding: a header that makes the OPTIONS request's length end in byte 0x0a, so
  * that its frame's clear length prefix holds a '\n'. A receiver that does not decrypt (shairport-
  * sync 5.2.1 after pair-verify) reads a line at once and answers it in the clear; without the
@@ -372,23 +366,29 @@ static int pair_transient(struct ap2 *a, const struct pair_transport *t, char *e
 static void probe_padding(const struct ap2 *a, char *pad, size_t cap)
 {
 	static const char name[] = "X-Txpace-Probe: ";
+	const size_t nl = sizeof(name) - 1;
+	/* the request: its line, CSeq and common headers, this header, the blank line */
 	int base = snprintf(NULL, 0, "OPTIONS * RTSP/1.0\r\nCSeq: %u\r\n%s\r\n",
 			    rtsp_next_cseq(a->rtsp), a->common);
-	size_t fixed = (size_t)base + sizeof(name) - 1 + 2;
+	size_t fixed = (size_t)base + nl + 2;
 	size_t k = (0x0a + 256 - fixed % 256) % 256;
 
-	if (sizeof(name) - 1 + k + 3 > cap) {
-		pad[0] = 0;
+	pad[0] = 0;
+	if (nl + k + 3 > cap) {
 		return;
 	}
 	pr_debug("airplay2: the OPTIONS after pair-verify is %zu bytes", fixed + k);
-	snprintf(pad, cap, "%s%.*s\r\n", name, (int)k,
-		 "................................................................................"
-		 "................................................................................"
-		 "................................................................................"
-		 "................");
+	memcpy(pad, name, nl);
+	memset(pad + nl, '.', k);
+	memcpy(pad + nl + k, "\r\n", 3);
 }
 
+/*
+ * After pair-verify HomeKit receivers encrypt; shairport-sync 5.2.1 does not (it sets its
+ * cipher up after transient pair-setup only) and answers our first encrypted request in the
+ * clear. Asked once (OPTIONS): a clear answer means a new connection and transient pairing,
+ * where the receiver offers it.
+ */
 static int verify_then_check(struct ap2 *a, struct pair_transport *t, char *err, size_t errlen)
 {
 	struct rtsp_resp resp;

@@ -411,8 +411,8 @@ void ap2_summary(void *priv, FILE *f)
 	aptp_get_stats(a->ptp, &st);
 	fprintf(f, "airplay2: %s, %s pairing, %" PRIu64 " anchors, PTP announce %" PRIu64 " sync %"
 		PRIu64 " follow-up %" PRIu64 " (stamps hw %" PRIu64 " sw %" PRIu64 " missing %"
-		PRIu64 "; hardware stamps: %s)\n", a->buffered ? (a->codec_aac ? "buffered AAC-LC" : "buffered ALAC")
-		: "realtime ALAC", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient",
+		PRIu64 "; hardware stamps: %s)\n",
+		a->buffered ? (a->codec_aac ? "buffered AAC-LC" : "buffered ALAC") : "realtime ALAC", a->pairing == AP2_PAIR_VERIFY ? "pair-verify" : "transient",
 		a->buffered ? a->rate_anchors : a->anchors, st.announces, st.syncs, st.follow_ups,
 		st.stamps_hw, st.stamps_sw, st.stamps_missing, aptp_hw_stamps(a->ptp));
 	if (!a->buffered) {

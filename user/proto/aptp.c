@@ -162,7 +162,6 @@ struct aptp *aptp_new(const struct aptp_cfg *cfg, char *err, size_t errlen)
 				 "stamps: %s", a->ifname, strerror(-rc));
 			hwts_close(a->hw);
 			a->hw = NULL;
-			stamps_enable(a->ev_fd, 0);
 		} else {
 			a->hw_on = 1;
 			snprintf(a->hw_why, sizeof(a->hw_why), "%s", hwts_describe(a->hw));

@@ -51,7 +51,6 @@ static char *find_crlf(char *p, char *end)
 	return NULL;
 }
 
-/* Never modifies @buf unless it returns a complete message. */
 /* "METHOD SP URI SP RTSP/1.x" from @p to @eol into @r. @return 0 or -EINVAL */
 static int request_line(const char *p, const char *eol, struct rtsp_resp *r)
 {
@@ -80,6 +79,27 @@ static int request_line(const char *p, const char *eol, struct rtsp_resp *r)
 	return 0;
 }
 
+/* "RTSP/1.x SP 3DIGIT [SP reason]" from @p to @eol into @r. @return 0 or -EINVAL */
+static int status_line(const char *p, const char *eol, struct rtsp_resp *r)
+{
+	if (eol - p < 12 || strncmp(p, "RTSP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' ||
+	    p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
+	    (eol - p > 12 && p[12] != ' ')) {
+		return -EINVAL;
+	}
+	r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	if (eol - p > 13) {
+		size_t n = (size_t)(eol - p - 13);
+
+		if (n >= sizeof(r->reason)) {
+			n = sizeof(r->reason) - 1;
+		}
+		memcpy(r->reason, p + 13, n);
+	}
+	return 0;
+}
+
+/* A response, or (@request) a request. Never modifies @buf unless it returns a complete message. */
 static int parse_msg(char *buf, size_t len, struct rtsp_resp *r, int request)
 {
 	char *end = buf + len, *p = buf, *eol, *hdr_end = NULL;
@@ -130,28 +150,9 @@ static int parse_msg(char *buf, size_t len, struct rtsp_resp *r, int request)
 	/* second pass: split the header lines in place */
 	memset(r, 0, sizeof(*r));
 	eol = find_crlf(p, end);
-	if (request) {
-		if (request_line(p, eol, r)) {
-			return -EINVAL;
-		}
-		goto headers;
-	}
-	/* status line: RTSP/1.0 SP 3DIGIT SP reason */
-	if (eol - p < 12 || strncmp(p, "RTSP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' ||
-	    p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
-	    (eol - p > 12 && p[12] != ' ')) {
+	if (request ? request_line(p, eol, r) : status_line(p, eol, r)) {
 		return -EINVAL;
 	}
-	r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-	if (eol - p > 13) {
-		size_t n = (size_t)(eol - p - 13);
-
-		if (n >= sizeof(r->reason)) {
-			n = sizeof(r->reason) - 1;
-		}
-		memcpy(r->reason, p + 13, n);
-	}
-headers:
 	for (p = eol + 2; p < hdr_end; p = eol + 2) {
 		char *colon, *v;
 
